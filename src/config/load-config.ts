@@ -1,0 +1,137 @@
+/**
+ * Configuration discovery and reading (SPEC §6): `--config FILE`, else `$FLOCKFLOW_CONFIG`, else
+ * `./flockflow.json`, else `~/.flockflow/config.json`; none is fine (empty config). JSON or JSONC.
+ * `{env:NAME}` and `{secret:ID}` references are resolved in every string value; a reference that
+ * cannot be resolved is an error naming the key path.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
+import { ConfigError } from "../errors.js";
+import { isPlainObject } from "../model/get-path.js";
+import { lineAndColumn } from "../model/load-workflow.js";
+
+export interface FlockflowConfig {
+  tools?: { modules?: string[] };
+  workflows?: { dirs?: string[] };
+  workspace?: { dir?: string };
+  [key: string]: unknown;
+}
+
+export interface LoadedConfig {
+  config: FlockflowConfig;
+  /** Absolute path of the file read, or undefined when no config file exists. */
+  source: string | undefined;
+}
+
+export interface ConfigDiscovery {
+  explicitPath?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  homeDir?: string;
+}
+
+export function findConfigFile(options: ConfigDiscovery = {}): string | undefined {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  if (options.explicitPath) {
+    const file = path.resolve(cwd, options.explicitPath);
+    if (!existsSync(file)) throw new ConfigError("--config", `file not found: ${file}`);
+    return file;
+  }
+  if (env.FLOCKFLOW_CONFIG) {
+    const file = path.resolve(cwd, env.FLOCKFLOW_CONFIG);
+    if (!existsSync(file)) throw new ConfigError("FLOCKFLOW_CONFIG", `file not found: ${file}`);
+    return file;
+  }
+  const local = path.join(cwd, "flockflow.json");
+  if (existsSync(local)) return local;
+  const home = path.join(options.homeDir ?? os.homedir(), ".flockflow", "config.json");
+  if (existsSync(home)) return home;
+  return undefined;
+}
+
+export function loadConfig(options: ConfigDiscovery = {}): LoadedConfig {
+  const source = findConfigFile(options);
+  if (!source) return { config: {}, source: undefined };
+  const env = options.env ?? process.env;
+  const text = readFileSync(source, "utf8");
+  const errors: ParseError[] = [];
+  const value = parseJsonc(text, errors, { allowTrailingComma: true });
+  if (errors.length > 0) {
+    const { line, column } = lineAndColumn(text, errors[0]!.offset);
+    throw new ConfigError(`line ${line}, column ${column}`, `invalid JSON: ${printParseErrorCode(errors[0]!.error)}`, source);
+  }
+  if (!isPlainObject(value)) throw new ConfigError("$", "the top level must be an object", source);
+  const secrets = lazySecrets(env, options.homeDir);
+  const config = resolveReferences(value, "", env, secrets, source) as FlockflowConfig;
+  checkShape(config, source);
+  return { config, source };
+}
+
+function lazySecrets(env: NodeJS.ProcessEnv, homeDir?: string): () => Record<string, unknown> {
+  let cached: Record<string, unknown> | undefined;
+  return () => {
+    if (cached) return cached;
+    const file = env.FLOCKFLOW_SECRETS ?? path.join(homeDir ?? os.homedir(), ".flockflow", "secrets.json");
+    if (!existsSync(file)) {
+      cached = {};
+      return cached;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, "utf8"));
+    } catch (error) {
+      throw new ConfigError("$", `secrets file is not valid JSON: ${(error as Error).message}`, file);
+    }
+    if (!isPlainObject(parsed)) throw new ConfigError("$", "secrets file must be a flat JSON object", file);
+    cached = parsed;
+    return cached;
+  };
+}
+
+const REFERENCE = /\{(env|secret):([^}]+)\}/g;
+
+function resolveReferences(value: unknown, keyPath: string, env: NodeJS.ProcessEnv, secrets: () => Record<string, unknown>, source: string): unknown {
+  if (typeof value === "string") {
+    return value.replace(REFERENCE, (_match, kind: string, rawName: string) => {
+      const name = rawName.trim();
+      if (kind === "env") {
+        const v = env[name];
+        if (v === undefined) throw new ConfigError(keyPath || "$", `environment variable ${name} is not set`, source);
+        return v;
+      }
+      const v = secrets()[name];
+      if (typeof v !== "string") throw new ConfigError(keyPath || "$", `secret '${name}' is not defined`, source);
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => resolveReferences(v, `${keyPath}[${i}]`, env, secrets, source));
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = resolveReferences(v, keyPath ? `${keyPath}.${k}` : k, env, secrets, source);
+    return out;
+  }
+  return value;
+}
+
+function stringList(config: Record<string, unknown>, section: string, key: string, source: string): void {
+  const s = config[section];
+  if (s === undefined) return;
+  if (!isPlainObject(s)) throw new ConfigError(section, "must be an object", source);
+  const v = s[key];
+  if (v === undefined) return;
+  if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw new ConfigError(`${section}.${key}`, "must be a list of strings", source);
+}
+
+function checkShape(config: FlockflowConfig, source: string): void {
+  stringList(config, "tools", "modules", source);
+  stringList(config, "workflows", "dirs", source);
+  if (config.workspace !== undefined) {
+    if (!isPlainObject(config.workspace)) throw new ConfigError("workspace", "must be an object", source);
+    if (config.workspace.dir !== undefined && typeof config.workspace.dir !== "string") {
+      throw new ConfigError("workspace.dir", "must be a string", source);
+    }
+  }
+}

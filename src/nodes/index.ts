@@ -1,0 +1,24 @@
+/** The executor of each node type. */
+import type { NodeType } from "../model/types.js";
+import { executeBranch } from "./branch.js";
+import { executeHttpRequest } from "./http-request.js";
+import { executeJavascript } from "./javascript.js";
+import { executeSubworkflow } from "./subworkflow.js";
+import { executeTool } from "./tool.js";
+import { executeUnavailable } from "./unavailable.js";
+import type { NodeExecutor } from "./types.js";
+
+export const EXECUTORS: Record<NodeType, NodeExecutor> = {
+  branch: executeBranch,
+  loop: executeBranch,
+  tool: executeTool,
+  javascript: executeJavascript,
+  http_request: executeHttpRequest,
+  subworkflow: executeSubworkflow,
+  llm: executeUnavailable,
+  python: executeUnavailable,
+  logic: executeUnavailable,
+};
+
+export { createHostCallHandler } from "./host-calls.js";
+export type { ChildRunResult, NodeContext, NodeExecutor, NodeResult, NodeServices } from "./types.js";

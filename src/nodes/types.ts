@@ -1,0 +1,51 @@
+/**
+ * What a node executor receives and returns. One executor per node type (one file each in this
+ * folder); the engine picks it by `node.type`. Executors never import the engine: everything they
+ * need from it (running a child workflow, emitting events) comes in through the context.
+ */
+import type { Dispatcher } from "undici";
+import type { Workflow, WorkflowNode } from "../model/types.js";
+import type { HostCallHandler } from "../sandbox/protocol.js";
+import type { JsWorkerPool } from "../sandbox/js/js-worker-pool.js";
+import type { ToolRegistry } from "../tools/tool-registry.js";
+
+export interface NodeResult {
+  outputs: Record<string, unknown>;
+  /** Captured console/print output of code nodes. */
+  stdout?: string;
+}
+
+export interface ChildRunResult {
+  status: string;
+  outputs: Record<string, unknown>;
+  error: string | null;
+}
+
+/** Long-lived services owned by the runtime and shared by every run. */
+export interface NodeServices {
+  tools: ToolRegistry;
+  jsPool: JsWorkerPool;
+  /** The runtime's HTTP dispatcher for http_request nodes; closed by runtime.close(). */
+  httpDispatcher: Dispatcher;
+}
+
+export interface NodeContext {
+  runId: string;
+  node: WorkflowNode;
+  workflow: Workflow;
+  /** This node's own deep copy of its payload: the executor may mutate it freely. */
+  inputs: Record<string, unknown>;
+  /**
+   * Aborted when the node must stop: its reason is RunCancelledError (cancel) or TimeoutError
+   * (`node` deadline or `run` deadline). An executor settles promptly after abort, with its work
+   * stopped (workers terminated, requests aborted), rejecting with `signal.reason`.
+   */
+  signal: AbortSignal;
+  services: NodeServices;
+  /** Serves tool and LLM calls made from code running in a sandbox for this node. */
+  hostCalls: HostCallHandler;
+  /** Runs a sub-workflow by id (lookup, depth limit, budget and cancellation handled by the engine). */
+  runChild(workflowId: string, inputs: Record<string, unknown>, signal: AbortSignal): Promise<ChildRunResult>;
+}
+
+export type NodeExecutor = (ctx: NodeContext) => Promise<NodeResult>;

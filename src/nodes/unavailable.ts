@@ -1,0 +1,12 @@
+/** Node types whose runtime is not part of this build fail with a clear message, never silently. */
+import { NodeUnavailableError } from "../errors.js";
+import type { NodeExecutor } from "./types.js";
+
+const REASON: Record<string, string> = {
+  llm: "llm nodes need the LLM runtime, which this build of flockflow does not include yet",
+  python: "python nodes need the Python code runtime, which this build of flockflow does not include yet",
+  logic: "logic nodes need the LLM runtime and code generation, which this build of flockflow does not include yet",
+};
+
+export const executeUnavailable: NodeExecutor = (ctx) =>
+  Promise.reject(new NodeUnavailableError(`node '${ctx.node.id}': ${REASON[ctx.node.type] ?? `${ctx.node.type} nodes are not supported`}`));

@@ -1,0 +1,161 @@
+/**
+ * The runtime: the long-lived owner of everything runs share — the tool registry, the JavaScript
+ * worker pool and the HTTP dispatcher. Runs borrow them; only `close()` releases them, after it has
+ * cancelled the runs still in flight and waited for their work to stop.
+ */
+import { randomUUID } from "node:crypto";
+import { Agent } from "undici";
+import { InvalidOptionError, RuntimeClosedError, WorkflowValidationError, type ValidationIssue } from "../errors.js";
+import { loadConfig, type FlockflowConfig } from "../config/load-config.js";
+import { isPlainObject } from "../model/get-path.js";
+import { isBlockingFinding, lintWorkflow } from "../model/lint-workflow.js";
+import { loadWorkflow, validateWorkflow } from "../model/load-workflow.js";
+import type { Workflow } from "../model/types.js";
+import { runWorkflow, type EngineDeps } from "../engine/run-workflow.js";
+import type { EventListener, HistoryMode, RunResult } from "../engine/types.js";
+import { JsWorkerPool } from "../sandbox/js/js-worker-pool.js";
+import { loadToolModule } from "../tools/load-tool-modules.js";
+import { ToolRegistry, type ToolEntry } from "../tools/tool-registry.js";
+import { defaultLookup, findSubworkflowFile } from "./find-subworkflow.js";
+
+export interface RuntimeOptions {
+  /** A config object, or a path to a config file; default: discovered (SPEC §6). */
+  config?: FlockflowConfig | string;
+  /** Tools by name, added after the config's tool modules. */
+  tools?: Record<string, ToolEntry>;
+  /** Tools module paths (the CLI's `--tools`), loaded after the config's. */
+  toolModules?: string[];
+  /** Extra sub-workflow roots (the CLI's `--workflows`), searched before config `workflows.dirs`. */
+  workflowDirs?: string[];
+  /** Most JavaScript worker threads alive at once (default 8). */
+  maxWorkers?: number;
+  /** Memory limit of each JavaScript worker, in MB (default 256). */
+  workerMemoryMb?: number;
+}
+
+export interface RunOptions {
+  inputs?: Record<string, unknown>;
+  signal?: AbortSignal;
+  /** Run wall-clock budget in seconds. */
+  timeoutS?: number;
+  /** The workflow's node timeout in seconds (node `timeout_s` still wins); 0 or null = none. */
+  nodeTimeoutS?: number | null;
+  maxParallel?: number;
+  historyMode?: HistoryMode;
+  onEvent?: EventListener;
+  runId?: string;
+  stopOnError?: boolean;
+  maxSteps?: number;
+}
+
+export interface Runtime {
+  run(workflow: Workflow | string | Record<string, unknown>, options?: RunOptions): Promise<RunResult>;
+  /** Load, validate and lint; throws WorkflowValidationError on blocking issues. */
+  prepare(workflow: Workflow | string | Record<string, unknown>): Promise<{ workflow: Workflow; warnings: ValidationIssue[] }>;
+  readonly tools: ToolRegistry;
+  close(): Promise<void>;
+}
+
+export function createRuntime(options: RuntimeOptions = {}): Runtime {
+  const config: FlockflowConfig =
+    typeof options.config === "string" ? loadConfig({ explicitPath: options.config }).config : (options.config ?? {});
+  const tools = new ToolRegistry();
+  const jsPool = new JsWorkerPool({ maxWorkers: options.maxWorkers, memoryLimitMb: options.workerMemoryMb });
+  const httpDispatcher = new Agent({ connections: 64, keepAliveTimeout: 4_000 });
+  const workflowDirs = [...(options.workflowDirs ?? []), ...(config.workflows?.dirs ?? [])];
+  const lookup = defaultLookup(workflowDirs);
+  const deps: EngineDeps = {
+    services: { tools, jsPool, httpDispatcher },
+    resolveSubworkflow: async (id, parent) => loadWorkflow(findSubworkflowFile(id, parent, lookup)),
+  };
+  const active = new Map<AbortController, Promise<unknown>>();
+  let closed = false;
+
+  const toolsReady = (async () => {
+    for (const modulePath of [...(config.tools?.modules ?? []), ...(options.toolModules ?? [])]) {
+      tools.registerAll(await loadToolModule(modulePath));
+    }
+    if (options.tools) tools.registerAll(options.tools);
+  })();
+  toolsReady.catch(() => {});
+
+  async function prepare(source: Workflow | string | Record<string, unknown>): Promise<{ workflow: Workflow; warnings: ValidationIssue[] }> {
+    const workflow = await resolveWorkflow(source);
+    const findings = lintWorkflow(workflow);
+    const blocking = findings.filter(isBlockingFinding);
+    const toIssue = (f: (typeof findings)[number]): ValidationIssue => ({ location: f.location, rule: f.kind, message: f.message, severity: f.severity });
+    if (blocking.length > 0) throw new WorkflowValidationError(blocking.map(toIssue), workflow.sourcePath);
+    return { workflow, warnings: findings.filter((f) => !isBlockingFinding(f)).map(toIssue) };
+  }
+
+  async function run(source: Workflow | string | Record<string, unknown>, runOptions: RunOptions = {}): Promise<RunResult> {
+    if (closed) throw new RuntimeClosedError();
+    const engineOptions = toEngineOptions(runOptions);
+    await toolsReady;
+    const { workflow } = await prepare(source);
+    if (closed) throw new RuntimeClosedError();
+    // The runtime's own controller lets close() cancel the run; the caller's signal is linked to it.
+    const controller = new AbortController();
+    const onCallerAbort = (): void => controller.abort();
+    runOptions.signal?.addEventListener("abort", onCallerAbort, { once: true });
+    if (runOptions.signal?.aborted) controller.abort();
+    const running = runWorkflow(workflow, { ...engineOptions, signal: controller.signal }, deps);
+    active.set(controller, running);
+    try {
+      return await running;
+    } finally {
+      active.delete(controller);
+      runOptions.signal?.removeEventListener("abort", onCallerAbort);
+    }
+  }
+
+  async function close(): Promise<void> {
+    if (closed) return;
+    closed = true;
+    const running = [...active.entries()];
+    for (const [controller] of running) controller.abort();
+    await Promise.allSettled(running.map(([, p]) => p));
+    await jsPool.close();
+    await httpDispatcher.destroy();
+  }
+
+  return { run, prepare, tools, close };
+}
+
+async function resolveWorkflow(source: Workflow | string | Record<string, unknown>): Promise<Workflow> {
+  if (typeof source === "string") return loadWorkflow(source);
+  if (isNormalisedWorkflow(source)) return source;
+  return validateWorkflow(source);
+}
+
+function isNormalisedWorkflow(value: unknown): value is Workflow {
+  return isPlainObject(value) && Array.isArray(value.nodes) && value.nodes.every((n) => isPlainObject(n) && typeof n.index === "number" && typeof n.join === "boolean");
+}
+
+function toEngineOptions(options: RunOptions) {
+  const inputs = options.inputs ?? {};
+  if (!isPlainObject(inputs)) throw new InvalidOptionError("inputs must be a JSON object");
+  const maxParallel = options.maxParallel ?? 4;
+  if (!Number.isInteger(maxParallel) || maxParallel < 1) throw new InvalidOptionError("maxParallel must be an integer >= 1");
+  const historyMode = options.historyMode ?? "summary";
+  if (historyMode !== "full" && historyMode !== "summary") throw new InvalidOptionError('historyMode must be "full" or "summary"');
+  if (options.timeoutS !== undefined && !(options.timeoutS > 0)) throw new InvalidOptionError("timeoutS must be a positive number of seconds");
+  const nodeTimeoutS = options.nodeTimeoutS;
+  if (nodeTimeoutS !== undefined && nodeTimeoutS !== null && !(nodeTimeoutS >= 0)) {
+    throw new InvalidOptionError("nodeTimeoutS must be a number of seconds >= 0");
+  }
+  const maxSteps = options.maxSteps ?? 10_000;
+  if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new InvalidOptionError("maxSteps must be an integer >= 1");
+  return {
+    runId: options.runId?.trim() || randomUUID().replace(/-/g, ""),
+    inputs,
+    runTimeoutMs: options.timeoutS === undefined ? undefined : options.timeoutS * 1000,
+    nodeTimeoutMs: nodeTimeoutS === undefined ? undefined : nodeTimeoutS === null ? 0 : nodeTimeoutS * 1000,
+    maxParallel,
+    historyMode,
+    maxSteps,
+    stopOnError: options.stopOnError ?? true,
+    onEvent: options.onEvent,
+    depth: 0,
+  };
+}
