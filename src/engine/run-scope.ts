@@ -11,20 +11,18 @@ export class RunScope {
   readonly runId: string;
   readonly #controller = new AbortController();
   readonly #external: AbortSignal | undefined;
-  readonly #deadlineAt: number | undefined;
   #timer: NodeJS.Timeout | undefined;
-  readonly #onExternalAbort = (): void => this.cancel();
+  readonly #onExternalAbort = (): void => this.#abortFromExternal();
 
   constructor(runId: string, external?: AbortSignal, runTimeoutMs?: number) {
     this.runId = runId;
     this.#external = external;
     if (runTimeoutMs !== undefined && runTimeoutMs > 0) {
-      this.#deadlineAt = performance.now() + runTimeoutMs;
       const reason = new TimeoutError("run", runTimeoutMs, `Run timed out: run_id=${runId} timeout_s=${formatSeconds(runTimeoutMs)}`);
       this.#timer = setTimeout(() => this.#controller.abort(reason), runTimeoutMs);
     }
     if (external) {
-      if (external.aborted) this.cancel();
+      if (external.aborted) this.#abortFromExternal();
       else external.addEventListener("abort", this.#onExternalAbort, { once: true });
     }
   }
@@ -37,13 +35,21 @@ export class RunScope {
     return this.#controller.signal.aborted;
   }
 
-  cancel(): void {
-    if (!this.#controller.signal.aborted) this.#controller.abort(new RunCancelledError(this.runId));
+  /**
+   * A parent's deadline reaching a sub-workflow keeps its meaning (the child ends `timed_out`);
+   * any other abort of the caller's signal is a cancel.
+   */
+  #abortFromExternal(): void {
+    const reason = this.#external?.reason as unknown;
+    if (reason instanceof TimeoutError && (reason.kind === "run" || reason.kind === "node")) {
+      if (!this.#controller.signal.aborted) this.#controller.abort(reason);
+    } else {
+      this.cancel();
+    }
   }
 
-  /** Milliseconds left of the run budget; undefined when the run has none. */
-  remainingMs(): number | undefined {
-    return this.#deadlineAt === undefined ? undefined : Math.max(0, this.#deadlineAt - performance.now());
+  cancel(): void {
+    if (!this.#controller.signal.aborted) this.#controller.abort(new RunCancelledError(this.runId));
   }
 
   dispose(): void {

@@ -296,8 +296,11 @@ class WorkflowRun {
         ...this.#options,
         runId: `${this.#options.runId}/${node.id}`,
         inputs,
+        // The remaining run budget reaches the child through `signal` (the node signal aborts with
+        // the run's TimeoutError); a second timer for the same deadline could fire first and turn
+        // a run timeout into a failed node.
         signal,
-        runTimeoutMs: this.#scope.remainingMs(),
+        runTimeoutMs: undefined,
         // The child uses its own metadata for node timeouts (SPEC §3 "Fixed").
         nodeTimeoutMs: undefined,
         onEvent: undefined,

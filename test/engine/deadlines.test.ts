@@ -23,6 +23,22 @@ describe("node deadlines", () => {
     expect(result.outputs).toEqual({ after: 7 });
   });
 
+  it("a timed-out node's work is really stopped: it makes no tool call after its deadline", async () => {
+    const calls: number[] = [];
+    const counting = createRuntime({ tools: { tick: () => calls.push(performance.now()) } });
+    try {
+      const wf = workflow("busy", [js("busy", "for (;;) { tool.run('tick', {}); const t = Date.now(); while (Date.now() - t < 20) {} }", { timeout_s: 0.2 })]);
+      const result = await counting.run(wf);
+      expect(result.history[0]!.status).toBe("timed_out");
+      const atEnd = calls.length;
+      expect(atEnd).toBeGreaterThan(2);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(calls.length).toBe(atEnd);
+    } finally {
+      await counting.close();
+    }
+  });
+
   it("with metadata.on_node_timeout 'fail' a node timeout fails the run", async () => {
     const wf = workflow("spin", [js("spin", "while (true) {}", { timeout_s: 0.3 }), js("next", "outputs.ran = true")], [edge("spin", "next")], { on_node_timeout: "fail" });
     const result = await runtime.run(wf);
