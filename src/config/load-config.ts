@@ -67,6 +67,7 @@ export function loadConfig(options: ConfigDiscovery = {}): LoadedConfig {
   const secrets = lazySecrets(env, options.homeDir);
   const config = resolveReferences(value, "", env, secrets, source) as FlockflowConfig;
   checkShape(config, source);
+  resolvePaths(config, path.dirname(source));
   return { config, source };
 }
 
@@ -123,6 +124,13 @@ function stringList(config: Record<string, unknown>, section: string, key: strin
   const v = s[key];
   if (v === undefined) return;
   if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw new ConfigError(`${section}.${key}`, "must be a list of strings", source);
+}
+
+/** Paths in a config file are relative to that file's folder, not to wherever the CLI was started. */
+function resolvePaths(config: FlockflowConfig, baseDir: string): void {
+  if (config.tools?.modules) config.tools.modules = config.tools.modules.map((p) => path.resolve(baseDir, p));
+  if (config.workflows?.dirs) config.workflows.dirs = config.workflows.dirs.map((p) => path.resolve(baseDir, p));
+  if (config.workspace?.dir) config.workspace.dir = path.resolve(baseDir, config.workspace.dir);
 }
 
 function checkShape(config: FlockflowConfig, source: string): void {

@@ -180,14 +180,18 @@ function estimateLogicKeys(description: string, keys: Set<string>): void {
 // Rule 3.
 function lintMappingSources(workflow: Workflow, byId: Map<string, WorkflowNode>): LintFinding[] {
   const findings: LintFinding[] = [];
+  const knownInputs = staticInputKeys(workflow);
   for (const edge of workflow.edges) {
     if (!edge.mapping) continue;
     const upstream = byId.get(edge.from);
     const estimated = upstream ? estimateOutputKeys(upstream) : new Set<string>();
     if (estimated.size === 0) continue;
+    // A mapping resolves against the upstream node's outputs and then its inputs (both dataflow
+    // modes), so a key the upstream node is known to receive is available too.
+    const passedThrough = knownInputs.get(edge.from);
     for (const [dst, src] of Object.entries(edge.mapping)) {
       const head = headKey(src);
-      if (head === "" || head === "$" || estimated.has(head)) continue;
+      if (head === "" || head === "$" || estimated.has(head) || passedThrough?.has(head)) continue;
       findings.push({
         kind: "mapping_src_key_not_in_upstream_outputs",
         severity: "warning",
@@ -200,6 +204,30 @@ function lintMappingSources(workflow: Workflow, byId: Map<string, WorkflowNode>)
     }
   }
   return findings;
+}
+
+/**
+ * The input keys of each node that can be known without running anything: those of a node (other
+ * than the start node, whose inputs come from the caller) whose every incoming edge has a mapping
+ * are the mapped and const keys. Flocks does not look at inputs; this only removes warnings for
+ * keys that provably reach the upstream node.
+ */
+function staticInputKeys(workflow: Workflow): Map<string, Set<string>> {
+  const keys = new Map<string, Set<string>>();
+  const unknown = new Set<string>([workflow.start]);
+  for (const edge of workflow.edges) {
+    if (unknown.has(edge.to)) continue;
+    if (!edge.mapping) {
+      unknown.add(edge.to);
+      keys.delete(edge.to);
+      continue;
+    }
+    const set = keys.get(edge.to) ?? new Set<string>();
+    for (const key of Object.keys(edge.mapping)) set.add(key);
+    for (const key of Object.keys(edge.const ?? {})) set.add(key);
+    keys.set(edge.to, set);
+  }
+  return keys;
 }
 
 interface SchemaField {
@@ -333,15 +361,22 @@ function isExpensive(node: WorkflowNode): boolean {
 }
 
 /**
- * Per label-routed node, the targets of its labelled edges: at run time only the edges whose label
- * matches fire, so those targets are alternatives. Flocks counts branch and loop nodes; logic nodes
- * route by label too (reference §2.6), so their labelled targets count here as well.
+ * Per label-routed node, the targets it chooses between: its labelled edges and its first default
+ * edge. At run time only the edges whose label matches fire, else the first default edge, so these
+ * targets are alternatives. Flocks counts only labelled targets of branch and loop nodes; the
+ * default target is just as exclusive (flockflow decision, docs/decisions.md), and logic nodes
+ * route by label too (reference §2.6).
  */
 function exclusiveGroups(workflow: Workflow, byId: Map<string, WorkflowNode>): Set<string>[] {
   const groups = new Map<string, Set<string>>();
+  const hasDefault = new Set<string>();
   for (const edge of workflow.edges) {
     const source = byId.get(edge.from);
-    if (edge.label === null || !source || !LABEL_ROUTED_TYPES.has(source.type)) continue;
+    if (!source || !LABEL_ROUTED_TYPES.has(source.type)) continue;
+    if (edge.label === null) {
+      if (hasDefault.has(edge.from)) continue;
+      hasDefault.add(edge.from);
+    }
     const group = groups.get(edge.from) ?? new Set<string>();
     group.add(edge.to);
     groups.set(edge.from, group);

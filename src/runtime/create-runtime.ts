@@ -19,7 +19,10 @@ import { ToolRegistry, type ToolEntry } from "../tools/tool-registry.js";
 import { defaultLookup, findSubworkflowFile } from "./find-subworkflow.js";
 
 export interface RuntimeOptions {
-  /** A config object, or a path to a config file; default: discovered (SPEC §6). */
+  /**
+   * A config object, or a path to a config file. The library reads no file unless told to (the CLI
+   * discovers one per SPEC §6 and passes its path); default: an empty config.
+   */
   config?: FlockflowConfig | string;
   /** Tools by name, added after the config's tool modules. */
   tools?: Record<string, ToolEntry>;

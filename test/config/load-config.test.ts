@@ -16,13 +16,13 @@ describe("config discovery and references", () => {
     const homeFile = path.join(home, ".flockflow", "config.json");
     mkdirSync(path.dirname(homeFile), { recursive: true });
     writeFileSync(homeFile, '{"workspace": {"dir": "home"}}');
-    expect(loadConfig({ cwd, homeDir: home, env: {} }).config.workspace?.dir).toBe("home");
+    expect(loadConfig({ cwd, homeDir: home, env: {} }).source).toBe(homeFile);
     writeFileSync(path.join(cwd, "flockflow.json"), '{"workspace": {"dir": "local"}}');
-    expect(loadConfig({ cwd, homeDir: home, env: {} }).config.workspace?.dir).toBe("local");
+    expect(loadConfig({ cwd, homeDir: home, env: {} }).source).toBe(path.join(cwd, "flockflow.json"));
     writeFileSync(path.join(cwd, "env.json"), '{"workspace": {"dir": "env"}}');
-    expect(loadConfig({ cwd, homeDir: home, env: { FLOCKFLOW_CONFIG: "env.json" } }).config.workspace?.dir).toBe("env");
+    expect(loadConfig({ cwd, homeDir: home, env: { FLOCKFLOW_CONFIG: "env.json" } }).source).toBe(path.join(cwd, "env.json"));
     writeFileSync(path.join(cwd, "explicit.json"), '{"workspace": {"dir": "explicit"}}');
-    expect(loadConfig({ cwd, homeDir: home, env: { FLOCKFLOW_CONFIG: "env.json" }, explicitPath: "explicit.json" }).config.workspace?.dir).toBe("explicit");
+    expect(loadConfig({ cwd, homeDir: home, env: { FLOCKFLOW_CONFIG: "env.json" }, explicitPath: "explicit.json" }).source).toBe(path.join(cwd, "explicit.json"));
   });
 
   it("reads JSONC and resolves {env:NAME} and {secret:ID}", () => {
@@ -32,6 +32,16 @@ describe("config discovery and references", () => {
     writeFileSync(path.join(cwd, "flockflow.json"), '// comment\n{ "provider": { "p": { "options": { "apiKey": "{secret:key_one}", "baseURL": "http://{env:HOST}/v1", } } } }');
     const { config } = loadConfig({ cwd, homeDir: cwd, env: { HOST: "127.0.0.1:9", FLOCKFLOW_SECRETS: secrets } });
     expect((config as any).provider.p.options).toEqual({ apiKey: "s3cret", baseURL: "http://127.0.0.1:9/v1" });
+  });
+
+  it("resolves tools.modules, workflows.dirs and workspace.dir against the config file's folder", () => {
+    const cwd = tempDir();
+    mkdirSync(path.join(cwd, "conf"));
+    writeFileSync(path.join(cwd, "conf", "c.json"), '{ "tools": { "modules": ["./t.mjs", "/abs/u.mjs"] }, "workflows": { "dirs": ["flows"] }, "workspace": { "dir": "ws" } }');
+    const { config } = loadConfig({ cwd, homeDir: cwd, env: {}, explicitPath: "conf/c.json" });
+    expect(config.tools?.modules).toEqual([path.join(cwd, "conf", "t.mjs"), "/abs/u.mjs"]);
+    expect(config.workflows?.dirs).toEqual([path.join(cwd, "conf", "flows")]);
+    expect(config.workspace?.dir).toBe(path.join(cwd, "conf", "ws"));
   });
 
   it("names the key path and file when a reference cannot be resolved or a value has the wrong shape", () => {

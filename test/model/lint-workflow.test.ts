@@ -88,6 +88,20 @@ describe("join lint (multi_incoming_no_join)", () => {
     expect(ofKind(lintWorkflow(fanIn(py("c", "pass", { join: true }))), "multi_incoming_no_join")).toEqual([]);
   });
 
+  it("counts a branch's default-edge target as exclusive with its labelled targets", () => {
+    const workflow = wf({
+      start: "b",
+      nodes: [{ id: "b", type: "branch", select_key: "k" }, py("x", "outputs['v'] = 1"), py("y", "outputs['v'] = 2"), py("m", "outputs['ok'] = True")],
+      edges: [
+        { from: "b", to: "x", label: "x", mapping: { k: "k" } },
+        { from: "b", to: "y", mapping: { k: "k" } },
+        { from: "x", to: "m", mapping: { v: "v" } },
+        { from: "y", to: "m", mapping: { v: "v" } },
+      ],
+    });
+    expect(ofKind(lintWorkflow(workflow), "multi_incoming_no_join")).toEqual([]);
+  });
+
   it("warns once when branch targets and an extra direct edge meet (not fully exclusive)", () => {
     const found = ofKind(lintWorkflow(branchMerge([{ from: "start", to: "merge" }])), "multi_incoming_no_join");
     expect(found).toHaveLength(1);
@@ -491,5 +505,31 @@ describe.skipIf(!existsSync(shippedRoot))(`lint of shipped Flocks workflows (ski
     const findings = lintWorkflow(await loadWorkflow(path.join(shippedRoot, "stream_alert_triage")));
     expect(kinds(findings)).toEqual(["implicit_full_payload_edge", "implicit_full_payload_edge", "recommend_strict_edge_mapping"]);
     expect(findings.some(isBlockingFinding)).toBe(false);
+  });
+});
+
+describe("mapping sources passed through an upstream node", () => {
+  const flow = (intoB: Record<string, unknown>) =>
+    validateWorkflow({
+      start: "a",
+      nodes: [
+        { id: "a", type: "javascript", code: "outputs.x = 1; outputs.state = {}" },
+        { id: "b", type: "javascript", code: "outputs.y = 2" },
+        { id: "c", type: "javascript", code: "outputs.z = 3" },
+      ],
+      edges: [
+        { from: "a", to: "b", ...intoB },
+        { from: "b", to: "c", mapping: { y: "y", state: "state", typo: "stat" } },
+      ],
+    });
+
+  it("does not warn for a key the upstream node provably receives, and still warns for a typo", () => {
+    const found = lintWorkflow(flow({ mapping: { x: "x", state: "state" } })).filter((f) => f.kind === "mapping_src_key_not_in_upstream_outputs");
+    expect(found.map((f) => f.location)).toEqual(["edges[1].mapping.typo"]);
+  });
+
+  it("warns as Flocks does when the upstream node's inputs are not known statically", () => {
+    const found = lintWorkflow(flow({})).filter((f) => f.kind === "mapping_src_key_not_in_upstream_outputs");
+    expect(found.map((f) => f.location)).toEqual(["edges[1].mapping.state", "edges[1].mapping.typo"]);
   });
 });
