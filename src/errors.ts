@@ -211,6 +211,64 @@ export class InvalidOptionError extends FlockflowError {
   }
 }
 
+/**
+ * One failed LLM attempt (HTTP status, transport or stream failure). `isRetryable` is decided when
+ * the error is built (SPEC §1.7): connection errors, 408, 409, 429, 5xx and broken streams are;
+ * other 4xx are not.
+ */
+export class LlmCallError extends FlockflowError {
+  readonly status: number | undefined;
+  readonly isRetryable: boolean;
+  readonly provider: string;
+  /** Minimum wait the server asked for (`Retry-After`), in ms. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    code: "FF_LLM_HTTP_STATUS" | "FF_LLM_CONNECTION" | "FF_LLM_STREAM" | "FF_LLM_RESPONSE",
+    provider: string,
+    message: string,
+    options: { status?: number; isRetryable: boolean; retryAfterMs?: number; cause?: unknown },
+  ) {
+    super(code, message, { cause: options.cause });
+    this.name = "LlmCallError";
+    this.provider = provider;
+    this.status = options.status;
+    this.isRetryable = options.isRetryable;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+export interface LlmCandidateFailure {
+  provider: string;
+  model: string;
+  /** `preflight` when no request was sent for this candidate. */
+  phase: "preflight" | "request";
+  message: string;
+}
+
+/** Every candidate of an `ask` failed; the message lists each one's failure (SPEC §5). */
+export class LlmAskError extends FlockflowError {
+  readonly failures: LlmCandidateFailure[];
+  constructor(failures: LlmCandidateFailure[], requestedExplicitly: boolean) {
+    const head =
+      requestedExplicitly && failures.length > 1
+        ? "The requested model is unavailable, and the fallback to the default model failed too."
+        : "The LLM model is unavailable.";
+    const details = failures.map((f) => `${f.provider}/${f.model}: ${f.message}`).join("; ");
+    super("FF_LLM_UNAVAILABLE", details ? `${head} Details: ${details}` : head);
+    this.name = "LlmAskError";
+    this.failures = failures;
+  }
+}
+
+/** No LLM target can be resolved: nothing configured and nothing requested. */
+export class LlmNotConfiguredError extends FlockflowError {
+  constructor(message: string) {
+    super("FF_LLM_NOT_CONFIGURED", message);
+    this.name = "LlmNotConfiguredError";
+  }
+}
+
 /** `Type: message`, the way step records and Flocks report a cause. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${errorTypeOf(error)}: ${error.message}`;

@@ -16,10 +16,12 @@ const ALLOWED: Record<string, string[]> = {
   templates: ["errors.ts"],
   tools: ["errors.ts", "model"],
   sandbox: ["errors.ts"],
-  nodes: ["errors.ts", "model", "tools", "sandbox", "templates", "config"],
+  "mock-llm": ["errors.ts"],
+  llm: ["errors.ts", "model"],
+  nodes: ["errors.ts", "model", "tools", "sandbox", "templates", "config", "llm"],
   engine: ["errors.ts", "model", "nodes"],
-  runtime: ["errors.ts", "model", "config", "engine", "nodes", "sandbox", "tools"],
-  cli: ["errors.ts", "model", "config", "runtime", "engine", "index.ts"],
+  runtime: ["errors.ts", "model", "config", "engine", "nodes", "sandbox", "tools", "llm"],
+  cli: ["errors.ts", "model", "config", "runtime", "engine", "index.ts", "mock-llm"],
   "index.ts": ["errors.ts", "model", "config", "runtime", "engine", "tools"],
 };
 

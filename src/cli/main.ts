@@ -11,6 +11,7 @@ import { Command, CommanderError } from "commander";
 import type { CommandContext } from "./command-context.js";
 import { EXIT_OK, EXIT_USAGE } from "./exit-codes.js";
 import { registerGraphCommand } from "./graph-command.js";
+import { registerMockLlmCommand } from "./mock-llm-command.js";
 import { reportError } from "./report-error.js";
 import { registerRunCommand } from "./run-command.js";
 import { registerValidateCommand } from "./validate-command.js";
@@ -43,6 +44,7 @@ function buildProgram(context: CommandContext): Command {
   registerRunCommand(program, context);
   registerValidateCommand(program, context);
   registerGraphCommand(program, context);
+  registerMockLlmCommand(program, context);
   return program;
 }
 

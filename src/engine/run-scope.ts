@@ -11,12 +11,15 @@ export class RunScope {
   readonly runId: string;
   readonly #controller = new AbortController();
   readonly #external: AbortSignal | undefined;
+  /** `performance.now()` time of the run deadline, if the run has one. */
+  readonly deadlineAt: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly #onExternalAbort = (): void => this.#abortFromExternal();
 
   constructor(runId: string, external?: AbortSignal, runTimeoutMs?: number) {
     this.runId = runId;
     this.#external = external;
+    this.deadlineAt = runTimeoutMs !== undefined && runTimeoutMs > 0 ? performance.now() + runTimeoutMs : undefined;
     if (runTimeoutMs !== undefined && runTimeoutMs > 0) {
       const reason = new TimeoutError("run", runTimeoutMs, `Run timed out: run_id=${runId} timeout_s=${formatSeconds(runTimeoutMs)}`);
       this.#timer = setTimeout(() => this.#controller.abort(reason), runTimeoutMs);

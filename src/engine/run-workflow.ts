@@ -25,14 +25,14 @@ import {
 } from "../errors.js";
 import { DEFAULT_NODE_TIMEOUT_MS } from "../model/metadata.js";
 import type { Workflow, WorkflowNode } from "../model/types.js";
-import { EXECUTORS, createHostCallHandler, type ChildRunResult, type NodeContext, type NodeServices } from "../nodes/index.js";
+import { EXECUTORS, LlmSession, createHostCallHandler, type ChildRunResult, type LlmCallOptions, type LlmEvent, type NodeContext, type NodeServices } from "../nodes/index.js";
 import { DedupFilter } from "./dedup.js";
 import { JoinBuffers } from "./join-buffer.js";
 import { planFor, type Plan } from "./plan.js";
 import { routesAfter } from "./routing.js";
 import { RunScope } from "./run-scope.js";
 import { summarize } from "./summarize.js";
-import type { EngineRunOptions, RunEvent, RunResult, RunStatus, StepRecord, StepStatus } from "./types.js";
+import type { ChildRunLink, EngineRunOptions, RunEvent, RunResult, RunStatus, StepRecord, StepStatus } from "./types.js";
 
 export interface EngineDeps {
   services: NodeServices;
@@ -68,8 +68,8 @@ interface Outcome {
 
 const EMPTY: Record<string, never> = Object.freeze({}) as Record<string, never>;
 
-export function runWorkflow(workflow: Workflow, options: EngineRunOptions, deps: EngineDeps): Promise<RunResult> {
-  return new WorkflowRun(workflow, options, deps).execute();
+export function runWorkflow(workflow: Workflow, options: EngineRunOptions, deps: EngineDeps, link?: ChildRunLink): Promise<RunResult> {
+  return new WorkflowRun(workflow, options, deps, link).execute();
 }
 
 class WorkflowRun {
@@ -81,10 +81,13 @@ class WorkflowRun {
   readonly #dedup: DedupFilter | undefined;
   readonly #history: StepRecord[] = [];
   readonly #emit: ((event: RunEvent) => void) | undefined;
+  readonly #link: ChildRunLink | undefined;
+  #llm: LlmSession | undefined;
   #lastNodeId: string | null = null;
   #lastOutputs: Record<string, unknown> = {};
 
-  constructor(workflow: Workflow, options: EngineRunOptions, deps: EngineDeps) {
+  constructor(workflow: Workflow, options: EngineRunOptions, deps: EngineDeps, link?: ChildRunLink) {
+    this.#link = link;
     this.#plan = planFor(workflow);
     this.#options = options;
     this.#deps = deps;
@@ -100,7 +103,10 @@ class WorkflowRun {
     let status: RunStatus = "succeeded";
     let error: string | null = null;
     try {
+      this.#llm = this.#createLlmSession();
       ({ status, error } = await this.#loop());
+    } catch (setupError) {
+      ({ status, error } = runFailure(setupError as Error));
     } finally {
       this.#scope.dispose();
     }
@@ -157,6 +163,15 @@ class WorkflowRun {
       return runFailure(new PendingJoinError(`Join node(s) did not receive all incoming inputs: ${unfinished.join("; ")}`));
     }
     return { status: "succeeded", error: null };
+  }
+
+  /** The run's LLM session: its settings from `metadata.llm`, its budget shared with sub-workflows. */
+  #createLlmSession(): LlmSession {
+    const emit = this.#emit;
+    const runId = this.#options.runId;
+    const sink = emit ? (nodeId: string, event: LlmEvent) => emit(toRunEvent(runId, nodeId, event)) : undefined;
+    const workflow = this.#plan.workflow;
+    return LlmSession.forWorkflow(this.#deps.services.llm, workflow.metadata.llm, workflow.sourcePath, sink, this.#link?.llmBudget);
   }
 
   #stoppedStatus(): { status: RunStatus; error: string } {
@@ -244,7 +259,10 @@ class WorkflowRun {
           }, timeoutMs)
         : undefined;
     try {
-      const result = await EXECUTORS[node.type](this.#context(node, item.payload, controller.signal));
+      const nodeDeadline = timeoutMs > 0 ? t0 + timeoutMs : undefined;
+      const runDeadline = this.#scope.deadlineAt;
+      const deadlineAt = nodeDeadline === undefined ? runDeadline : runDeadline === undefined ? nodeDeadline : Math.min(nodeDeadline, runDeadline);
+      const result = await EXECUTORS[node.type](this.#context(node, item.payload, controller.signal, deadlineAt));
       return { status: "succeeded", outputs: result.outputs, error: null, stdout: result.stdout ?? "", startedAt, durationMs: performance.now() - t0, stopKind: undefined };
     } catch (error) {
       const durationMs = performance.now() - t0;
@@ -268,9 +286,12 @@ class WorkflowRun {
     return this.#plan.metadataNodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS;
   }
 
-  #context(node: WorkflowNode, payload: Record<string, unknown>, signal: AbortSignal): NodeContext {
+  #context(node: WorkflowNode, payload: Record<string, unknown>, signal: AbortSignal, deadlineAt: number | undefined): NodeContext {
     const runId = this.#options.runId;
     const services = this.#deps.services;
+    const session = this.#llm!;
+    const askLlm = (prompt: string, options: LlmCallOptions, callSignal?: AbortSignal): Promise<string> =>
+      session.ask(prompt, options, { nodeId: node.id, signal: callSignal ?? signal, deadlineAt });
     return {
       runId,
       node,
@@ -279,7 +300,8 @@ class WorkflowRun {
       inputs: node.type === "javascript" ? payload : deepCopy(payload),
       signal,
       services,
-      hostCalls: createHostCallHandler(services.tools, runId, node.id),
+      llm: askLlm,
+      hostCalls: createHostCallHandler(services.tools, runId, node.id, askLlm),
       runChild: (workflowId, inputs, childSignal) => this.#runChild(node, workflowId, inputs, childSignal),
     };
   }
@@ -307,6 +329,7 @@ class WorkflowRun {
         depth: this.#options.depth + 1,
       },
       this.#deps,
+      { llmBudget: this.#llm!.budget },
     );
     return { status: result.status, outputs: result.outputs, error: result.error };
   }
@@ -342,6 +365,17 @@ class WorkflowRun {
       error: step.error,
       ts: Date.now(),
     });
+  }
+}
+
+/** LLM runtime events as run events (SPEC §3); a fallback is reported as a retry on the next candidate. */
+function toRunEvent(runId: string, nodeId: string, event: LlmEvent): RunEvent {
+  const ts = Date.now();
+  switch (event.type) {
+    case "llm.fallback":
+      return { type: "llm.retry", runId, nodeId, ts, provider: event.provider, model: event.model, reason: "fallback", fallback: true, error: event.error };
+    default:
+      return { ...event, runId, nodeId, ts };
   }
 }
 

@@ -87,3 +87,9 @@ export interface EngineRunOptions {
   /** 0 for a top-level run, 1 inside a sub-workflow. */
   depth: number;
 }
+
+/** Engine-internal options a parent run hands to its sub-workflow runs. */
+export interface ChildRunLink {
+  /** The parent run's LLM budget: one budget per run, sub-workflows included. */
+  llmBudget: import("../nodes/index.js").ConcurrencyBudget;
+}

@@ -3,6 +3,7 @@ import type { NodeType } from "../model/types.js";
 import { executeBranch } from "./branch.js";
 import { executeHttpRequest } from "./http-request.js";
 import { executeJavascript } from "./javascript.js";
+import { executeLlm } from "./llm.js";
 import { executeSubworkflow } from "./subworkflow.js";
 import { executeTool } from "./tool.js";
 import { executeUnavailable } from "./unavailable.js";
@@ -15,10 +16,12 @@ export const EXECUTORS: Record<NodeType, NodeExecutor> = {
   javascript: executeJavascript,
   http_request: executeHttpRequest,
   subworkflow: executeSubworkflow,
-  llm: executeUnavailable,
+  llm: executeLlm,
   python: executeUnavailable,
   logic: executeUnavailable,
 };
 
 export { createHostCallHandler } from "./host-calls.js";
+export { LlmSession } from "./llm-session.js";
+export type { ConcurrencyBudget, LlmCallOptions, LlmEvent, LlmEventSink } from "./llm-session.js";
 export type { ChildRunResult, NodeContext, NodeExecutor, NodeResult, NodeServices } from "./types.js";

@@ -4,6 +4,8 @@
  * need from it (running a child workflow, emitting events) comes in through the context.
  */
 import type { Dispatcher } from "undici";
+import type { LlmRuntime } from "../llm/llm-runtime.js";
+import type { LlmCallOptions } from "./llm-session.js";
 import type { Workflow, WorkflowNode } from "../model/types.js";
 import type { HostCallHandler } from "../sandbox/protocol.js";
 import type { JsWorkerPool } from "../sandbox/js/js-worker-pool.js";
@@ -27,6 +29,8 @@ export interface NodeServices {
   jsPool: JsWorkerPool;
   /** The runtime's HTTP dispatcher for http_request nodes; closed by runtime.close(). */
   httpDispatcher: Dispatcher;
+  /** The process's LLM runtime; undefined when the runtime was built without one. */
+  llm: LlmRuntime | undefined;
 }
 
 export interface NodeContext {
@@ -42,6 +46,11 @@ export interface NodeContext {
    */
   signal: AbortSignal;
   services: NodeServices;
+  /**
+   * Ask the LLM under this node's signal, deadline and the run's LLM budget. Options use Flocks'
+   * `llm.ask` keyword names (`model`, `provider_id`, `timeout_s`, `max_retries`, ...).
+   */
+  llm(prompt: string, options: LlmCallOptions, signal?: AbortSignal): Promise<string>;
   /** Serves tool and LLM calls made from code running in a sandbox for this node. */
   hostCalls: HostCallHandler;
   /** Runs a sub-workflow by id (lookup, depth limit, budget and cancellation handled by the engine). */

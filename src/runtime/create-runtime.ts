@@ -7,6 +7,8 @@ import { randomUUID } from "node:crypto";
 import { Agent } from "undici";
 import { InvalidOptionError, RuntimeClosedError, WorkflowValidationError, type ValidationIssue } from "../errors.js";
 import { loadConfig, type FlockflowConfig } from "../config/load-config.js";
+import { LlmRuntime } from "../llm/llm-runtime.js";
+import { parseLlmSettings } from "../llm/llm-config.js";
 import { isPlainObject } from "../model/get-path.js";
 import { isBlockingFinding, lintWorkflow } from "../model/lint-workflow.js";
 import { loadWorkflow, validateWorkflow } from "../model/load-workflow.js";
@@ -34,6 +36,8 @@ export interface RuntimeOptions {
   maxWorkers?: number;
   /** Memory limit of each JavaScript worker, in MB (default 256). */
   workerMemoryMb?: number;
+  /** Environment for `OPENAI_API_KEY` / `OPENAI_BASE_URL` and proxy variables (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunOptions {
@@ -56,19 +60,22 @@ export interface Runtime {
   /** Load, validate and lint; throws WorkflowValidationError on blocking issues. */
   prepare(workflow: Workflow | string | Record<string, unknown>): Promise<{ workflow: Workflow; warnings: ValidationIssue[] }>;
   readonly tools: ToolRegistry;
+  /** The process-wide LLM runtime (providers, connection pools) this runtime owns. */
+  readonly llm: LlmRuntime;
   close(): Promise<void>;
 }
 
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
-  const config: FlockflowConfig =
-    typeof options.config === "string" ? loadConfig({ explicitPath: options.config }).config : (options.config ?? {});
+  const loaded = typeof options.config === "string" ? loadConfig({ explicitPath: options.config }) : { config: options.config ?? {}, source: undefined };
+  const config: FlockflowConfig = loaded.config;
+  const llm = new LlmRuntime({ config, env: options.env, configSource: loaded.source });
   const tools = new ToolRegistry();
   const jsPool = new JsWorkerPool({ maxWorkers: options.maxWorkers, memoryLimitMb: options.workerMemoryMb });
   const httpDispatcher = new Agent({ connections: 64, keepAliveTimeout: 4_000 });
   const workflowDirs = [...(options.workflowDirs ?? []), ...(config.workflows?.dirs ?? [])];
   const lookup = defaultLookup(workflowDirs);
   const deps: EngineDeps = {
-    services: { tools, jsPool, httpDispatcher },
+    services: { tools, jsPool, httpDispatcher, llm },
     resolveSubworkflow: async (id, parent) => loadWorkflow(findSubworkflowFile(id, parent, lookup)),
   };
   const active = new Map<AbortController, Promise<unknown>>();
@@ -84,11 +91,10 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 
   async function prepare(source: Workflow | string | Record<string, unknown>): Promise<{ workflow: Workflow; warnings: ValidationIssue[] }> {
     const workflow = await resolveWorkflow(source);
-    const findings = lintWorkflow(workflow);
-    const blocking = findings.filter(isBlockingFinding);
-    const toIssue = (f: (typeof findings)[number]): ValidationIssue => ({ location: f.location, rule: f.kind, message: f.message, severity: f.severity });
-    if (blocking.length > 0) throw new WorkflowValidationError(blocking.map(toIssue), workflow.sourcePath);
-    return { workflow, warnings: findings.filter((f) => !isBlockingFinding(f)).map(toIssue) };
+    const { blocking, warnings } = lintOnce(workflow);
+    checkLlmMetadata(workflow);
+    if (blocking.length > 0) throw new WorkflowValidationError(blocking, workflow.sourcePath);
+    return { workflow, warnings };
   }
 
   async function run(source: Workflow | string | Record<string, unknown>, runOptions: RunOptions = {}): Promise<RunResult> {
@@ -119,10 +125,35 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     for (const [controller] of running) controller.abort();
     await Promise.allSettled(running.map(([, p]) => p));
     await jsPool.close();
-    await httpDispatcher.destroy();
+    await Promise.all([httpDispatcher.destroy(), llm.close()]);
   }
 
-  return { run, prepare, tools, close };
+  return { run, prepare, tools, llm, close };
+}
+
+/** `metadata.llm` problems are workflow errors with a location, reported before the run starts. */
+function checkLlmMetadata(workflow: Workflow): void {
+  try {
+    parseLlmSettings(workflow.metadata.llm, "metadata.llm");
+  } catch (error) {
+    const keyPath = (error as { keyPath?: string }).keyPath ?? "metadata.llm";
+    const message = (error as Error).message.replace(`${keyPath}: `, "");
+    throw new WorkflowValidationError([{ location: keyPath, rule: "type", message, severity: "error" }], workflow.sourcePath);
+  }
+}
+
+/** Lint results per workflow object: a workflow run many times is linted once (like planFor). */
+const lintCache = new WeakMap<Workflow, { blocking: ValidationIssue[]; warnings: ValidationIssue[] }>();
+
+function lintOnce(workflow: Workflow): { blocking: ValidationIssue[]; warnings: ValidationIssue[] } {
+  let cached = lintCache.get(workflow);
+  if (!cached) {
+    const toIssue = (f: ReturnType<typeof lintWorkflow>[number]): ValidationIssue => ({ location: f.location, rule: f.kind, message: f.message, severity: f.severity });
+    const findings = lintWorkflow(workflow);
+    cached = { blocking: findings.filter(isBlockingFinding).map(toIssue), warnings: findings.filter((f) => !isBlockingFinding(f)).map(toIssue) };
+    lintCache.set(workflow, cached);
+  }
+  return cached;
 }
 
 async function resolveWorkflow(source: Workflow | string | Record<string, unknown>): Promise<Workflow> {

@@ -72,9 +72,9 @@ describe("javascript code nodes: what user code sees", () => {
     expect(result.history[0]!.traceback).toMatch(/<n>:2/);
   });
 
-  it("llm.ask fails with a clear message in this build", async () => {
+  it("llm.ask with no LLM configured fails naming what to configure", async () => {
     const result = await runCode("llm.ask('hi')");
-    expect(result.error).toMatch(/^n: NodeUnavailableError: llm\.ask needs the LLM runtime/);
+    expect(result.error).toMatch(/^n: LlmNotConfiguredError: No LLM configured: set default_models\.llm/);
   });
 
   it("nothing a node defines on globalThis leaks into the next node on the same worker", async () => {

@@ -112,8 +112,15 @@ const makeGlobals = vm.runInContext(
 
 const PARAMS = "inputs, outputs, tool, llm, get_path, cancelled, console, print, setTimeout, setInterval, clearTimeout, clearInterval, __ff_result";
 
-/** @type {Map<string, Function>} compiled node functions, by node id and code */
+/**
+ * Compiled node functions by code, least recently used first. Keyed by code alone (not node id) so
+ * that a chain of nodes with the same code compiles once; the script's filename is the neutral
+ * CODE_FILENAME, and describeError names the node instead.
+ * @type {Map<string, Function>}
+ */
 const compiled = new Map();
+const COMPILE_CACHE_SIZE = 1000;
+const CODE_FILENAME = "<code>";
 let nextCallId = 1;
 /** @type {Map<number, (replyJson: string) => void>} */
 const asyncCalls = new Map();
@@ -180,18 +187,19 @@ function waitForSyncReply(id) {
   }
 }
 
-/** @param {string} nodeId @param {string} code */
-function compile(nodeId, code) {
-  const key = `${nodeId}\u0000${code}`;
-  let fn = compiled.get(key);
-  if (!fn) {
+/** @param {string} code */
+function compile(code) {
+  let fn = compiled.get(code);
+  if (fn) {
+    compiled.delete(code);
+  } else {
     // The header is one line and `lineOffset: -1` makes the user's first line line 1.
     const source = `(async function (${PARAMS}) {"use strict"; try {\n${code}\n} finally { __ff_result.outputs = outputs; } })`;
-    fn = new vm.Script(source, { filename: `<${nodeId}>`, lineOffset: -1 }).runInContext(context);
-    if (compiled.size > 500) compiled.clear();
-    compiled.set(key, /** @type {Function} */ (fn));
+    fn = /** @type {Function} */ (new vm.Script(source, { filename: CODE_FILENAME, lineOffset: -1 }).runInContext(context));
+    if (compiled.size >= COMPILE_CACHE_SIZE) compiled.delete(/** @type {string} */ (compiled.keys().next().value));
   }
-  return /** @type {Function} */ (fn);
+  compiled.set(code, fn);
+  return fn;
 }
 
 /** @param {unknown} error @param {string} nodeId */
@@ -203,16 +211,17 @@ function describeError(error, nodeId) {
   const name = typeof e.name === "string" ? e.name : "Error";
   const message = typeof e.message === "string" ? e.message : String(error);
   const stack = typeof e.stack === "string" ? e.stack : "";
-  const marker = `<${nodeId}>:`;
+  const marker = `${CODE_FILENAME}:`;
+  const nodeMarker = `<${nodeId}>:`;
   let traceback = stack
     .split("\n")
     .filter((line) => line.includes(marker))
-    .map((line) => line.trim())
+    .map((line) => line.trim().replaceAll(marker, nodeMarker))
     .join("\n");
   if (name === "SyntaxError" && traceback === "") {
-    // A compile error's stack starts with "<node>:LINE" above the offending source line.
+    // A compile error's stack starts with "<code>:LINE" above the offending source line.
     const first = stack.split("\n")[0] ?? "";
-    if (first.startsWith(marker)) traceback = `at ${first}`;
+    if (first.startsWith(marker)) traceback = `at ${nodeMarker}${first.slice(marker.length)}`;
   }
   return { name, message, traceback };
 }
@@ -231,7 +240,7 @@ async function runJob(message) {
   const current = job;
   const result = { outputs: /** @type {unknown} */ (undefined) };
   try {
-    const fn = compile(nodeId, code);
+    const fn = compile(code);
     const g = makeGlobals(jobId, inputsJson);
     await fn(g.inputs, g.outputs, g.tool, g.llm, g.get_path, g.cancelled, g.console, g.print,
       g.setTimeout, g.setInterval, g.clearTimeout, g.clearInterval, result);

@@ -1,0 +1,66 @@
+/**
+ * What a provider implementation supplies: how to build the HTTP request for a chat call, and how to
+ * read a JSON answer or a stream of SSE events. Adapters do no I/O and know nothing of deadlines,
+ * retries or cancellation: the transport and `ask` own those.
+ */
+import type { ProviderView } from "../registry.js";
+
+export interface ChatRequest {
+  model: string;
+  prompt: string;
+  temperature: number;
+  stream: boolean;
+}
+
+export interface HttpRequestSpec {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface AttemptResult {
+  text: string;
+  reasoning: string;
+  finishReason: string | null;
+  usage: Usage | null;
+}
+
+export interface SseEvent {
+  event?: string | undefined;
+  data: string;
+}
+
+/** Decodes one attempt's stream. Hot path: `onEvent` runs once per SSE event. */
+export interface StreamDecoder {
+  /** Handle one event; returns true when it carried content (answer text or reasoning). */
+  onEvent(event: SseEvent): boolean;
+  /** The complete answer; throws LlmCallError when the stream did not end properly. */
+  finish(): AttemptResult;
+}
+
+export interface ProviderAdapter {
+  buildRequest(provider: ProviderView, request: ChatRequest): HttpRequestSpec;
+  parseResponse(provider: ProviderView, body: unknown): AttemptResult;
+  createStreamDecoder(provider: ProviderView, onToken: ((text: string) => void) | undefined): StreamDecoder;
+  /** The human message inside an error response body, if it has one. */
+  errorMessage(body: string): string;
+}
+
+/** `{"error": {"message": ...}}` and similar shapes → the message; else the raw text, shortened. */
+export function errorMessageFromBody(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
+    if (typeof parsed.error === "string") return parsed.error;
+    if (parsed.error && typeof parsed.error.message === "string") return parsed.error.message;
+    if (typeof parsed.message === "string") return parsed.message;
+  } catch {
+    // not JSON: fall through to the text itself
+  }
+  const text = body.trim();
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text || "(empty body)";
+}
