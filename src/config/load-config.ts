@@ -16,6 +16,7 @@ export interface FlockflowConfig {
   tools?: { modules?: string[] };
   workflows?: { dirs?: string[] };
   workspace?: { dir?: string };
+  data?: { dir?: string };
   [key: string]: unknown;
 }
 
@@ -131,15 +132,16 @@ function resolvePaths(config: FlockflowConfig, baseDir: string): void {
   if (config.tools?.modules) config.tools.modules = config.tools.modules.map((p) => path.resolve(baseDir, p));
   if (config.workflows?.dirs) config.workflows.dirs = config.workflows.dirs.map((p) => path.resolve(baseDir, p));
   if (config.workspace?.dir) config.workspace.dir = path.resolve(baseDir, config.workspace.dir);
+  if (config.data?.dir) config.data.dir = path.resolve(baseDir, config.data.dir);
 }
 
 function checkShape(config: FlockflowConfig, source: string): void {
   stringList(config, "tools", "modules", source);
   stringList(config, "workflows", "dirs", source);
-  if (config.workspace !== undefined) {
-    if (!isPlainObject(config.workspace)) throw new ConfigError("workspace", "must be an object", source);
-    if (config.workspace.dir !== undefined && typeof config.workspace.dir !== "string") {
-      throw new ConfigError("workspace.dir", "must be a string", source);
-    }
+  for (const section of ["workspace", "data"] as const) {
+    const value = config[section];
+    if (value === undefined) continue;
+    if (!isPlainObject(value)) throw new ConfigError(section, "must be an object", source);
+    if (value.dir !== undefined && typeof value.dir !== "string") throw new ConfigError(`${section}.dir`, "must be a string", source);
   }
 }

@@ -171,7 +171,7 @@ class WorkflowRun {
     const runId = this.#options.runId;
     const sink = emit ? (nodeId: string, event: LlmEvent) => emit(toRunEvent(runId, nodeId, event)) : undefined;
     const workflow = this.#plan.workflow;
-    return LlmSession.forWorkflow(this.#deps.services.llm, workflow.metadata.llm, workflow.sourcePath, sink, this.#link?.llmBudget);
+    return LlmSession.forWorkflow(this.#deps.services.llm, workflow.metadata.llm, workflow.sourcePath, sink, this.#link?.llmBudget, this.#options.llm);
   }
 
   #stoppedStatus(): { status: RunStatus; error: string } {

@@ -86,6 +86,8 @@ export interface EngineRunOptions {
   onEvent?: EventListener;
   /** 0 for a top-level run, 1 inside a sub-workflow. */
   depth: number;
+  /** Run-level LLM override (model, key, base URL, proxy policy) for every call of the run. */
+  llm?: import("../nodes/index.js").RunLlmOverrides;
 }
 
 /** Engine-internal options a parent run hands to its sub-workflow runs. */

@@ -23,5 +23,5 @@ export const EXECUTORS: Record<NodeType, NodeExecutor> = {
 
 export { createHostCallHandler } from "./host-calls.js";
 export { LlmSession } from "./llm-session.js";
-export type { ConcurrencyBudget, LlmCallOptions, LlmEvent, LlmEventSink } from "./llm-session.js";
+export type { ConcurrencyBudget, LlmCallOptions, LlmEvent, LlmEventSink, RunLlmOverrides } from "./llm-session.js";
 export type { ChildRunResult, NodeContext, NodeExecutor, NodeResult, NodeServices } from "./types.js";

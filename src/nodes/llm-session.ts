@@ -31,6 +31,19 @@ export interface LlmCallContext {
 }
 
 export type LlmEventSink = (nodeId: string, event: LlmEvent) => void;
+
+/**
+ * A run-level override (SPEC §1.2): calls of the run use these unless the call names its own model
+ * or provider. The key, URL and proxy policy produce a derived provider view for each call; the
+ * registry is never written.
+ */
+export interface RunLlmOverrides {
+  model?: string;
+  providerId?: string;
+  apiKey?: string;
+  baseUrl?: string;
+  trustEnv?: boolean;
+}
 export type { LlmEvent };
 export type { ConcurrencyBudget };
 
@@ -40,10 +53,18 @@ export class LlmSession {
   readonly #workflow: Partial<LlmCallSettings>;
   readonly #budget: ConcurrencyBudget;
   readonly #emit: LlmEventSink | undefined;
+  readonly #overrides: RunLlmOverrides;
 
   /** `budget`: a parent run's budget, for a sub-workflow run; else the run gets its own. */
-  constructor(runtime: LlmRuntime | undefined, workflowSettings: Partial<LlmCallSettings>, emit: LlmEventSink | undefined, budget?: ConcurrencyBudget) {
+  constructor(
+    runtime: LlmRuntime | undefined,
+    workflowSettings: Partial<LlmCallSettings>,
+    emit: LlmEventSink | undefined,
+    budget?: ConcurrencyBudget,
+    overrides: RunLlmOverrides = {},
+  ) {
     this.#runtime = runtime;
+    this.#overrides = overrides;
     this.#base = runtime?.baseSettings;
     this.#workflow = workflowSettings;
     this.#budget = budget ?? new ConcurrencyBudget(workflowSettings.concurrency ?? this.#base?.concurrency ?? 8);
@@ -51,8 +72,15 @@ export class LlmSession {
   }
 
   /** A run's session: settings from the workflow's `metadata.llm` (errors name the key). */
-  static forWorkflow(runtime: LlmRuntime | undefined, metadataLlm: unknown, source: string | undefined, emit: LlmEventSink | undefined, budget?: ConcurrencyBudget): LlmSession {
-    return new LlmSession(runtime, parseLlmSettings(metadataLlm, "metadata.llm", source), emit, budget);
+  static forWorkflow(
+    runtime: LlmRuntime | undefined,
+    metadataLlm: unknown,
+    source: string | undefined,
+    emit: LlmEventSink | undefined,
+    budget?: ConcurrencyBudget,
+    overrides?: RunLlmOverrides,
+  ): LlmSession {
+    return new LlmSession(runtime, parseLlmSettings(metadataLlm, "metadata.llm", source), emit, budget, overrides);
   }
 
   get budget(): ConcurrencyBudget {
@@ -68,11 +96,16 @@ export class LlmSession {
       return Promise.reject(error);
     }
     const emit = this.#emit;
+    const run = this.#overrides;
+    const callNamesTarget = typeof options.model === "string" || typeof options.provider_id === "string";
     return this.#runtime.ask(
       {
         prompt,
-        model: typeof options.model === "string" ? options.model : undefined,
-        providerId: typeof options.provider_id === "string" ? options.provider_id : undefined,
+        model: callNamesTarget ? (typeof options.model === "string" ? options.model : undefined) : run.model,
+        providerId: callNamesTarget ? (typeof options.provider_id === "string" ? options.provider_id : undefined) : run.providerId,
+        apiKey: run.apiKey,
+        baseUrl: run.baseUrl,
+        trustEnv: run.trustEnv,
         baseSettings: this.#base,
         overrideSettings: { ...this.#workflow, ...call },
       },

@@ -31,6 +31,8 @@ export interface NodeServices {
   httpDispatcher: Dispatcher;
   /** The process's LLM runtime; undefined when the runtime was built without one. */
   llm: LlmRuntime | undefined;
+  /** flockflow's data folder (caches such as generated logic-node code live under it). */
+  dataDir: string;
 }
 
 export interface NodeContext {

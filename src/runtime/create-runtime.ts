@@ -4,6 +4,8 @@
  * cancelled the runs still in flight and waited for their work to stop.
  */
 import { randomUUID } from "node:crypto";
+import os from "node:os";
+import path from "node:path";
 import { Agent } from "undici";
 import { InvalidOptionError, RuntimeClosedError, WorkflowValidationError, type ValidationIssue } from "../errors.js";
 import { loadConfig, type FlockflowConfig } from "../config/load-config.js";
@@ -14,6 +16,7 @@ import { isBlockingFinding, lintWorkflow } from "../model/lint-workflow.js";
 import { loadWorkflow, validateWorkflow } from "../model/load-workflow.js";
 import type { Workflow } from "../model/types.js";
 import { runWorkflow, type EngineDeps } from "../engine/run-workflow.js";
+import type { RunLlmOverrides } from "../nodes/index.js";
 import type { EventListener, HistoryMode, RunResult } from "../engine/types.js";
 import { JsWorkerPool } from "../sandbox/js/js-worker-pool.js";
 import { loadToolModule } from "../tools/load-tool-modules.js";
@@ -36,6 +39,8 @@ export interface RuntimeOptions {
   maxWorkers?: number;
   /** Memory limit of each JavaScript worker, in MB (default 256). */
   workerMemoryMb?: number;
+  /** flockflow's data folder (default: config `data.dir`, else `~/.flockflow/data`). */
+  dataDir?: string;
   /** Environment for `OPENAI_API_KEY` / `OPENAI_BASE_URL` and proxy variables (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
@@ -53,6 +58,11 @@ export interface RunOptions {
   runId?: string;
   stopOnError?: boolean;
   maxSteps?: number;
+  /**
+   * Run-level LLM override: `model`/`providerId` for calls that name none, and an api key, base URL
+   * or proxy policy applied through a derived provider view (the shared registry is never written).
+   */
+  llm?: RunLlmOverrides;
 }
 
 export interface Runtime {
@@ -75,7 +85,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const workflowDirs = [...(options.workflowDirs ?? []), ...(config.workflows?.dirs ?? [])];
   const lookup = defaultLookup(workflowDirs);
   const deps: EngineDeps = {
-    services: { tools, jsPool, httpDispatcher, llm },
+    services: { tools, jsPool, httpDispatcher, llm, dataDir: options.dataDir ?? config.data?.dir ?? path.join(os.homedir(), ".flockflow", "data") },
     resolveSubworkflow: async (id, parent) => loadWorkflow(findSubworkflowFile(id, parent, lookup)),
   };
   const active = new Map<AbortController, Promise<unknown>>();
@@ -191,5 +201,6 @@ function toEngineOptions(options: RunOptions) {
     stopOnError: options.stopOnError ?? true,
     onEvent: options.onEvent,
     depth: 0,
+    llm: options.llm,
   };
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RunCancelledError } from "../../src/errors.js";
 import { ConcurrencyBudget } from "../../src/llm/concurrency-budget.js";
 import { startMockLlmServer, type MockLlmServer } from "../../src/mock-llm/index.js";
+import { createRuntime } from "../../src/index.js";
 import { askRequest, ctx, runtimeFor, untilRequests } from "../support/llm.js";
 
 let mock: MockLlmServer;
@@ -85,6 +86,34 @@ describe("per-call overrides", () => {
     } finally {
       mock.setRules([]);
       await llm.close();
+      await other.close();
+    }
+  });
+});
+
+describe("per-run overrides", () => {
+  it("two concurrent runs with their own key and base URL each reach their own server; the registry is unchanged", async () => {
+    const other = await startMockLlmServer();
+    mock.reset();
+    const runtime = createRuntime({
+      env: {},
+      config: { provider: { local: { type: "openai-compatible", options: { baseURL: mock.url } } }, default_models: { llm: { provider_id: "local", model_id: "mock-model" } } },
+    });
+    try {
+      const workflow = { start: "a", nodes: [{ id: "a", type: "llm", prompt: "hi {{ who }}" }, { id: "b", type: "javascript", code: "outputs.two = llm.ask('again ' + inputs.who)" }], edges: [{ from: "a", to: "b" }] };
+      const [one, two] = await Promise.all([
+        runtime.run(workflow, { inputs: { who: "one" }, llm: { apiKey: "key-one" } }),
+        runtime.run(workflow, { inputs: { who: "two" }, llm: { apiKey: "key-two", baseUrl: other.url, model: "other-model" } }),
+      ]);
+      expect(one.history[0]!.outputs).toEqual({ result: "mock reply from mock-model: hi one" });
+      expect(one.outputs).toEqual({ two: "mock reply from mock-model: again one" });
+      expect(two.history[0]!.outputs).toEqual({ result: "mock reply from other-model: hi two" });
+      expect(two.outputs).toEqual({ two: "mock reply from other-model: again two" });
+      expect(mock.requests().map((r) => r.authorization)).toEqual(["Bearer key-one", "Bearer key-one"]);
+      expect(other.requests().map((r) => r.authorization)).toEqual(["Bearer key-two", "Bearer key-two"]);
+      expect(runtime.llm.registry.get("local")).toMatchObject({ apiKey: undefined, baseUrl: mock.url.replace(/\/+$/, "") });
+    } finally {
+      await runtime.close();
       await other.close();
     }
   });
