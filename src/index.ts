@@ -6,6 +6,8 @@ export type { Workflow, WorkflowNode, WorkflowEdge, WorkflowTrigger, NodeType } 
 export type { RunResult, StepRecord, RunEvent, RunStatus, StepStatus, HistoryMode, EventListener } from "./engine/types.js";
 export type { ToolContext, ToolDefinition, ToolEntry, ToolFunction, RunSafeEnvelope } from "./tools/tool-registry.js";
 export type { FlockflowConfig } from "./config/load-config.js";
+export { startMockLlmServer } from "./mock-llm/index.js";
+export type { MockBehavior, MockLlmServer, MockLlmServerOptions, MockRule, MockStats } from "./mock-llm/index.js";
 export {
   RunCancelledError,
   FlockflowError,

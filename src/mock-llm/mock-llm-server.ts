@@ -16,7 +16,7 @@ import { hasBearerKey } from "./bearer-auth.js";
 import { readChatRequest } from "./chat-request.js";
 import { planReply } from "./completion-bodies.js";
 import { parseMockRules } from "./parse-mock-rules.js";
-import { readBody } from "./read-body.js";
+import { BodyTooLargeError, readBody } from "./read-body.js";
 import { RequestTracker } from "./request-tracker.js";
 import { respondToChat } from "./respond-chat.js";
 import { ResponsePacer } from "./response-pacer.js";
@@ -55,6 +55,10 @@ class MockLlm implements MockLlmServer {
       this.#route(req, res).catch((error: unknown) => this.#failed(res, error));
     });
     this.#server.on("connection", (socket: Socket) => {
+      if (this.#closing) {
+        socket.destroy();
+        return;
+      }
       this.#sockets.add(socket);
       this.#tracker.connectionOpened();
       socket.once("close", () => {
@@ -113,7 +117,7 @@ class MockLlm implements MockLlmServer {
         for (const socket of this.#sockets) socket.destroy();
         if (this.#sockets.size === 0) resolve();
       }),
-    ]).then(() => undefined);
+    ]).then(handlesClosed);
     return this.#closing;
   }
 
@@ -153,25 +157,27 @@ class MockLlm implements MockLlmServer {
     let text: string;
     try {
       text = await readBody(req);
-    } catch {
-      // The client left mid-body (recorded by 'close'), or sent too much.
-      if (!pacer.closed) rejectRequest(pacer, 413, "mock-llm: request body too large");
+    } catch (error) {
+      // Otherwise the client left mid-body: 'close' records that as its abort.
+      if (error instanceof BodyTooLargeError) rejectRequest(pacer, 413, `mock-llm: ${error.message}`);
       return;
     }
+    let body: unknown;
+    let invalidJson: string | undefined;
+    try {
+      body = JSON.parse(text);
+    } catch (error) {
+      invalidJson = `mock-llm: the body is not valid JSON (${(error as Error).message})`;
+    }
+    const request = invalidJson === undefined ? readChatRequest(body) : { invalid: invalidJson };
+    // Recorded before the key is checked, so a test can see what a rejected client asked for.
+    if (invalidJson === undefined) record.body = body;
+    if (!("invalid" in request)) this.#tracker.identify(record, request.model, request.stream);
     if (this.#apiKey !== undefined && !hasBearerKey(req.headers, this.#apiKey)) {
       pacer.outcome = "error_status";
       return unauthorized(res);
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (error) {
-      return rejectRequest(pacer, 400, `mock-llm: the body is not valid JSON (${(error as Error).message})`);
-    }
-    record.body = body;
-    const request = readChatRequest(body);
     if ("invalid" in request) return rejectRequest(pacer, 400, request.invalid);
-    this.#tracker.identify(record, request.model, request.stream);
     let behavior;
     try {
       behavior = this.#selector.select(request, req.headers);
@@ -202,6 +208,17 @@ class MockLlm implements MockLlmServer {
     if (res.headersSent) res.destroy();
     else sendError(res, 500, { message: `mock-llm internal error: ${error instanceof Error ? error.message : String(error)}` });
   }
+}
+
+/**
+ * The listening handle is closed by libuv in a later "close callbacks" phase than the one the
+ * server's 'close' event reports from. Two check-phase turns put one such phase behind us, so when
+ * close() resolves, `process.getActiveResourcesInfo()` no longer lists the server: leak tests that
+ * compare against a baseline right after close() see the truth, not a handle about to go.
+ */
+async function handlesClosed(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
 }
 
 function rejectRequest(pacer: ResponsePacer, status: number, message: string): void {

@@ -132,11 +132,12 @@ describe("apiKey", () => {
     const allowed = await request(`${server.url}/models`, { headers: { authorization: "Bearer sk-test" } });
     expect(allowed.statusCode).toBe(200);
     await allowed.body.dump();
-    expect(server.requests().map((r) => [r.authorization, r.outcome])).toEqual([
-      [null, "error_status"],
-      ["Bearer sk-wrong", "error_status"],
-      ["Bearer sk-test", "completed"],
+    expect(server.requests().map((r) => [r.authorization, r.model, r.outcome])).toEqual([
+      [null, "mock-model", "error_status"],
+      ["Bearer sk-wrong", "mock-model", "error_status"],
+      ["Bearer sk-test", "mock-model", "completed"],
     ]);
+    expect(server.stats().requestsByModel).toEqual({ "mock-model": 3 });
   });
 
   it("a 401 does not use up a rule's failFirst", async () => {

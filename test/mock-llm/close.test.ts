@@ -48,16 +48,15 @@ describe("close()", () => {
     const closeMs = performance.now() - closeStartedAt;
 
     expect(closeMs).toBeLessThan(500);
+    expect(handleCounts().TCPServerWrap ?? 0).toBe(baseline.TCPServerWrap ?? 0);
     expect((await stalledBody).error).toMatchObject({ code: "UND_ERR_SOCKET" });
     expect(await delayedOutcome).toBe("SocketError");
     expect(server.stats()).toMatchObject({ inFlight: 0, connectionsOpen: 0, clientAborts: [] });
     expect(server.requests().map((r) => r.outcome)).toEqual(["destroyed", "destroyed"]);
     await client.destroy();
     await otherClient.destroy();
-    const t0 = performance.now(); console.log("DBG", watch.alive(), handleCounts(), baseline);
     // Handles close on the next turns of the loop; poll briefly rather than assume one tick.
     await waitFor(() => watch.alive().length === 0 && tcpCounts(handleCounts()) === tcpCounts(baseline), 1_000).catch(() => undefined);
-    console.log("DBG2", performance.now() - t0, watch.alive(), handleCounts());
     watch.stop();
     expect(watch.alive()).toEqual([]);
     expect(tcpCounts(handleCounts())).toBe(tcpCounts(baseline));

@@ -64,6 +64,28 @@ describe("the request log", () => {
     expect(server.stats().requestsByModel).toEqual({ m1: 1, m2: 1 });
   });
 
+  it("records a client that leaves mid-body as an abort, with no model yet", async () => {
+    const controller = new AbortController();
+    async function* slowBody() {
+      yield '{"model":"never-seen",';
+      await new Promise((resolve) => controller.signal.addEventListener("abort", resolve, { once: true }));
+    }
+    const call = postChat(server, slowBody(), { signal: controller.signal }).catch((error: Error) => error.name);
+    await waitFor(() => server.stats().inFlight === 1);
+    controller.abort();
+    expect(await call).toBe("AbortError");
+    await waitFor(() => server.stats().clientAborts.length === 1);
+    expect(server.stats()).toMatchObject({ requests: 1, requestsByModel: {}, inFlight: 0, clientAborts: [{ requestId: 1, model: "" }] });
+    expect(server.requests()[0]).toMatchObject({ model: "", body: null, outcome: "client_aborted" });
+  });
+
+  it("answers 413 to a body over 16 MiB", async () => {
+    const res = await postChat(server, "x".repeat(16 * 1024 * 1024 + 1));
+    expect(res.statusCode).toBe(413);
+    expect(await res.body.json()).toEqual({ error: { message: "mock-llm: request body larger than 16777216 bytes", type: "invalid_request_error", code: "request_too_large" } });
+    expect(server.requests()[0]!.outcome).toBe("error_status");
+  });
+
   it("hands out copies: changing one does not change the log", async () => {
     await (await postChat(server, chatBody())).body.text();
     server.requests()[0]!.model = "changed";

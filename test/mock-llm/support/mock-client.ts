@@ -2,6 +2,7 @@
  * A real client for the mock: undici over loopback, plus the few helpers every mock test needs to
  * read an SSE body back into events and text.
  */
+import { Readable } from "node:stream";
 import { request, type Dispatcher } from "undici";
 import type { MockLlmServer } from "../../../src/mock-llm/index.js";
 
@@ -15,14 +16,19 @@ export function chatBody(overrides: Record<string, unknown> = {}): Record<string
   return { model: "mock-model", messages: [{ role: "system", content: "be brief" }, { role: "user", content: "hello" }], ...overrides };
 }
 
+/** `body`: an object (sent as JSON), raw text, or an async iterable of text (a body still uploading). */
 export function postChat(server: MockLlmServer, body: unknown, options: ChatCallOptions = {}): Promise<Dispatcher.ResponseData> {
   return request(`${server.url}/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json", ...options.headers },
-    body: typeof body === "string" ? body : JSON.stringify(body),
+    body: typeof body === "string" ? body : isAsyncIterable(body) ? Readable.from(body) : JSON.stringify(body),
     dispatcher: options.dispatcher,
     signal: options.signal,
   });
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<string> {
+  return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
 }
 
 /** The payload of each `data: ...` event, in order. Throws on anything that is not such an event. */
