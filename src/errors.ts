@@ -147,6 +147,17 @@ export class CodeError extends FlockflowError {
   }
 }
 
+/**
+ * A logic node's code could not be generated: the LLM call failed, or the code still had a syntax
+ * error after the repair rounds. The message names the node and the last syntax error or cause.
+ */
+export class CodeGenerationError extends FlockflowError {
+  constructor(message: string, cause?: unknown) {
+    super("FF_CODEGEN_FAILED", message, { cause });
+    this.name = "CodeGenerationError";
+  }
+}
+
 /** A code-node worker died: out of memory, or crashed. */
 export class WorkerCrashError extends FlockflowError {
   constructor(message: string, cause?: unknown) {

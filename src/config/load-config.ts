@@ -17,6 +17,7 @@ export interface FlockflowConfig {
   workflows?: { dirs?: string[] };
   workspace?: { dir?: string };
   data?: { dir?: string };
+  python?: { executable?: string; max_workers?: number };
   [key: string]: unknown;
 }
 
@@ -136,6 +137,14 @@ function resolvePaths(config: FlockflowConfig, baseDir: string): void {
 }
 
 function checkShape(config: FlockflowConfig, source: string): void {
+  if (config.python !== undefined) {
+    if (!isPlainObject(config.python)) throw new ConfigError("python", "must be an object", source);
+    const { executable, max_workers: maxWorkers } = config.python;
+    if (executable !== undefined && (typeof executable !== "string" || executable.trim() === "")) throw new ConfigError("python.executable", "must be a non-empty string", source);
+    if (maxWorkers !== undefined && (typeof maxWorkers !== "number" || !Number.isInteger(maxWorkers) || maxWorkers < 1)) {
+      throw new ConfigError("python.max_workers", "must be an integer >= 1", source);
+    }
+  }
   stringList(config, "tools", "modules", source);
   stringList(config, "workflows", "dirs", source);
   for (const section of ["workspace", "data"] as const) {

@@ -4,6 +4,8 @@ import { executeBranch } from "./branch.js";
 import { executeHttpRequest } from "./http-request.js";
 import { executeJavascript } from "./javascript.js";
 import { executeLlm } from "./llm.js";
+import { executePython } from "./python.js";
+import { executeLogic } from "./logic.js";
 import { executeSubworkflow } from "./subworkflow.js";
 import { executeTool } from "./tool.js";
 import { executeUnavailable } from "./unavailable.js";
@@ -17,8 +19,8 @@ export const EXECUTORS: Record<NodeType, NodeExecutor> = {
   http_request: executeHttpRequest,
   subworkflow: executeSubworkflow,
   llm: executeLlm,
-  python: executeUnavailable,
-  logic: executeUnavailable,
+  python: executePython,
+  logic: executeLogic,
 };
 
 export { createHostCallHandler } from "./host-calls.js";

@@ -9,6 +9,7 @@ import type { LlmCallOptions } from "./llm-session.js";
 import type { Workflow, WorkflowNode } from "../model/types.js";
 import type { HostCallHandler } from "../sandbox/protocol.js";
 import type { JsWorkerPool } from "../sandbox/js/js-worker-pool.js";
+import type { PythonPool } from "../sandbox/python/python-pool.js";
 import type { ToolRegistry } from "../tools/tool-registry.js";
 
 export interface NodeResult {
@@ -33,6 +34,10 @@ export interface NodeServices {
   llm: LlmRuntime | undefined;
   /** flockflow's data folder (caches such as generated logic-node code live under it). */
   dataDir: string;
+  /** The Python worker processes for `python` (and Python `logic`) nodes. */
+  pythonPool: PythonPool;
+  /** The folder code nodes write reports to (config `workspace.dir`). */
+  workspaceDir: string;
 }
 
 export interface NodeContext {

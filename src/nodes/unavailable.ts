@@ -3,8 +3,6 @@ import { NodeUnavailableError } from "../errors.js";
 import type { NodeExecutor } from "./types.js";
 
 const REASON: Record<string, string> = {
-  python: "python nodes need the Python code runtime, which this build of flockflow does not include yet",
-  logic: "logic nodes need the LLM runtime and code generation, which this build of flockflow does not include yet",
 };
 
 export const executeUnavailable: NodeExecutor = (ctx) =>

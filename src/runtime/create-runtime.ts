@@ -19,6 +19,7 @@ import { runWorkflow, type EngineDeps } from "../engine/run-workflow.js";
 import type { RunLlmOverrides } from "../nodes/index.js";
 import type { EventListener, HistoryMode, RunResult } from "../engine/types.js";
 import { JsWorkerPool } from "../sandbox/js/js-worker-pool.js";
+import { PythonPool } from "../sandbox/python/python-pool.js";
 import { loadToolModule } from "../tools/load-tool-modules.js";
 import { ToolRegistry, type ToolEntry } from "../tools/tool-registry.js";
 import { defaultLookup, findSubworkflowFile } from "./find-subworkflow.js";
@@ -41,6 +42,10 @@ export interface RuntimeOptions {
   workerMemoryMb?: number;
   /** flockflow's data folder (default: config `data.dir`, else `~/.flockflow/data`). */
   dataDir?: string;
+  /** The folder code nodes write reports to (default: config `workspace.dir`, else `~/.flockflow/workspace`). */
+  workspaceDir?: string;
+  /** The Python interpreter for python nodes (default: config `python.executable`, else `python3`). */
+  pythonExecutable?: string;
   /** Environment for `OPENAI_API_KEY` / `OPENAI_BASE_URL` and proxy variables (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
@@ -82,10 +87,21 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const tools = new ToolRegistry();
   const jsPool = new JsWorkerPool({ maxWorkers: options.maxWorkers, memoryLimitMb: options.workerMemoryMb });
   const httpDispatcher = new Agent({ connections: 64, keepAliveTimeout: 4_000 });
+  const env = options.env ?? process.env;
+  const home = env.HOME ?? os.homedir();
+  const dataDir = options.dataDir ?? config.data?.dir ?? path.join(home, ".flockflow", "data");
+  const workspaceDir = options.workspaceDir ?? config.workspace?.dir ?? path.join(home, ".flockflow", "workspace");
+  const pythonPool = new PythonPool({
+    executable: options.pythonExecutable ?? config.python?.executable,
+    maxWorkers: config.python?.max_workers,
+    workspaceDir,
+    dataDir,
+    env,
+  });
   const workflowDirs = [...(options.workflowDirs ?? []), ...(config.workflows?.dirs ?? [])];
   const lookup = defaultLookup(workflowDirs);
   const deps: EngineDeps = {
-    services: { tools, jsPool, httpDispatcher, llm, dataDir: options.dataDir ?? config.data?.dir ?? path.join(os.homedir(), ".flockflow", "data") },
+    services: { tools, jsPool, httpDispatcher, llm, dataDir, pythonPool, workspaceDir },
     resolveSubworkflow: async (id, parent) => loadWorkflow(findSubworkflowFile(id, parent, lookup)),
   };
   const active = new Map<AbortController, Promise<unknown>>();
@@ -134,7 +150,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     const running = [...active.entries()];
     for (const [controller] of running) controller.abort();
     await Promise.allSettled(running.map(([, p]) => p));
-    await jsPool.close();
+    await Promise.all([jsPool.close(), pythonPool.close()]);
     await Promise.all([httpDispatcher.destroy(), llm.close()]);
   }
 

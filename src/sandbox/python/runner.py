@@ -1,0 +1,309 @@
+"""
+flockflow Python worker: runs Python code nodes (SPEC §4) one job at a time, in a `python3 -I -u`
+process started and owned by the host. Standard library only.
+
+Protocol (JSON lines, one object per line, UTF-8, at most MAX_FRAME bytes):
+  host -> worker on stdin:  {"type": "run", "job": J, "node_id", "code", "inputs"}
+                            {"type": "reply", "id": N, "ok": true, "value": ...}
+                            {"type": "reply", "id": N, "ok": false, "error": {"name", "message"}}
+  worker -> host on fd 3:   {"type": "ready", "python": "3.11.7"}
+                            {"type": "call", "job": J, "id": N, "call": {"kind", ...}}
+                            {"type": "done", "job": J, "outputs": {...}, "stdout": "..."}
+                            {"type": "failed", "job": J, "error": {"type", "message", "traceback"}, "stdout": "..."}
+The protocol has its own file descriptor so that nothing user code prints can corrupt it; stdout
+and stderr are captured per job while a job runs.
+
+Host calls (`tool.run`, `llm.ask`, ...) are synchronous for user code and thread-safe: each waits
+on its own slot while one reader thread hands replies out by id, so several threads of one node
+may call `llm.ask` at once. The host never asks a job to stop: on a deadline or cancel it kills
+this process's whole process group.
+"""
+import builtins
+import io
+import json
+import os
+import queue
+import sys
+import threading
+import traceback
+
+MAX_FRAME = 64 * 1024 * 1024
+SHIM_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "shim")
+if SHIM_DIR not in sys.path:
+    sys.path.insert(0, SHIM_DIR)
+
+_protocol = os.fdopen(3, "w", encoding="utf-8", buffering=1)
+_write_lock = threading.Lock()
+_pending = {}
+_pending_lock = threading.Lock()
+_next_id = [0]
+_cancelled = threading.Event()
+
+
+def _send(frame):
+    line = json.dumps(frame, ensure_ascii=False, default=str)
+    if len(line) > MAX_FRAME:
+        raise ValueError("message to the host is larger than %d bytes" % MAX_FRAME)
+    with _write_lock:
+        _protocol.write(line + "\n")
+        _protocol.flush()
+
+
+class RunCancelledError(BaseException):
+    """The run was cancelled. A BaseException, so `except Exception` in user code lets it through."""
+
+
+class ToolError(RuntimeError):
+    pass
+
+
+class ToolNotFoundError(ToolError):
+    pass
+
+
+class LlmError(ValueError):
+    pass
+
+
+_ERRORS = {
+    "RunCancelledError": RunCancelledError,
+    "ToolError": ToolError,
+    "ToolNotFoundError": ToolNotFoundError,
+    "TimeoutError": TimeoutError,
+}
+
+
+def _rebuild_error(error):
+    name = error.get("name") or "Error"
+    message = error.get("message") or ""
+    cls = _ERRORS.get(name)
+    if cls is None:
+        cls = LlmError if name.startswith("Llm") else RuntimeError
+    exc = cls(message)
+    exc.flockflow_name = name
+    return exc
+
+
+class _Slot:
+    __slots__ = ("event", "reply")
+
+    def __init__(self):
+        self.event = threading.Event()
+        self.reply = None
+
+
+def _host_call(job, call):
+    slot = _Slot()
+    with _pending_lock:
+        _next_id[0] += 1
+        call_id = _next_id[0]
+        _pending[call_id] = slot
+    try:
+        _send({"type": "call", "job": job, "id": call_id, "call": call})
+        slot.event.wait()
+    finally:
+        with _pending_lock:
+            _pending.pop(call_id, None)
+    reply = slot.reply
+    if reply.get("ok"):
+        return reply.get("value")
+    raise _rebuild_error(reply.get("error") or {})
+
+
+class _ToolFacade:
+    def __init__(self, job):
+        self._job = job
+
+    def run(self, name, **kwargs):
+        return _host_call(self._job, {"kind": "tool", "name": str(name), "args": kwargs})
+
+    def run_safe(self, name, **kwargs):
+        return _host_call(self._job, {"kind": "tool_safe", "name": str(name), "args": kwargs})
+
+
+class _LlmFacade:
+    _OPTIONAL = ("model", "provider_id", "timeout_s", "max_retries", "retry_delay_s", "ttft_timeout_s", "idle_timeout_s")
+
+    def __init__(self, job):
+        self._job = job
+
+    def ask(self, prompt, temperature=None, *, model=None, provider_id=None, timeout_s=None, max_retries=None,
+            retry_delay_s=None, ttft_timeout_s=None, idle_timeout_s=None):
+        # Arguments not passed are left out, so the workflow's and the config's defaults apply (SPEC §4).
+        given = {"model": model, "provider_id": provider_id, "timeout_s": timeout_s, "max_retries": max_retries,
+                 "retry_delay_s": retry_delay_s, "ttft_timeout_s": ttft_timeout_s, "idle_timeout_s": idle_timeout_s}
+        options = {k: v for k, v in given.items() if v is not None}
+        if temperature is not None:
+            options["temperature"] = temperature
+        return _host_call(self._job, {"kind": "llm", "prompt": str(prompt), "options": options})
+
+
+_MISSING = object()
+
+
+def _get_path(data, path):
+    text = str(path).strip()
+    if text == "":
+        return _MISSING
+    if text == "$":
+        return data
+    if text.startswith("$."):
+        text = text[2:]
+    current = data
+    for segment in text.split("."):
+        if isinstance(current, list):
+            try:
+                index = int(segment)
+            except ValueError:
+                return _MISSING
+            if index < 0 or index >= len(current):
+                return _MISSING
+            current = current[index]
+        elif isinstance(current, dict):
+            if segment not in current:
+                return _MISSING
+            current = current[segment]
+        else:
+            return _MISSING
+    return current
+
+
+class _JobStdout(io.TextIOBase):
+    """Collects what a job prints; threads the node starts print here too."""
+
+    def __init__(self):
+        self._parts = []
+        self._lock = threading.Lock()
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        with self._lock:
+            self._parts.append(text)
+        return len(text)
+
+    def flush(self):
+        pass
+
+    def getvalue(self):
+        with self._lock:
+            return "".join(self._parts)
+
+
+def _node_traceback(exc, filename):
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    lines = ["Traceback (most recent call last):"]
+    for frame in frames:
+        where = "" if frame.name == "<module>" else ", in %s" % frame.name
+        lines.append("  line %d%s" % (frame.lineno, where))
+        if frame.line:
+            lines.append("    " + frame.line.strip())
+    lines.append("%s: %s" % (type(exc).__name__, exc))
+    return "\n".join(lines)
+
+
+def _describe(exc, filename):
+    """Flocks' wording of each failure (reference flocks-engine.md §4.1), in English."""
+    kind = type(exc).__name__
+    name = getattr(exc, "flockflow_name", None)
+    if isinstance(exc, SyntaxError):
+        return {"type": "SyntaxError", "message": "Syntax error in code at line %s: %s" % (exc.lineno, exc.msg),
+                "traceback": "  line %s\n    %s\nSyntaxError: %s" % (exc.lineno, (exc.text or "").rstrip("\n"), exc.msg),
+                "line": exc.lineno}
+    if name:
+        # A host error (tool, LLM) keeps its own type name and message.
+        return {"type": name, "message": str(exc), "traceback": _node_traceback(exc, filename)}
+    if isinstance(exc, KeyError):
+        message = "Missing required input key: %r" % (exc.args[0] if exc.args else "")
+    elif isinstance(exc, NameError):
+        message = "Undefined variable or function: %s" % exc
+    elif isinstance(exc, TypeError):
+        message = "Type error during execution: %s" % exc
+    elif isinstance(exc, AttributeError):
+        message = "AttributeError: %s" % exc
+    elif isinstance(exc, ModuleNotFoundError):
+        message = "Module not found: %s (install it for python3, or list it in metadata.requirements)" % exc.name
+    else:
+        message = "Runtime error (%s): %s" % (kind, exc)
+    return {"type": kind, "message": message, "traceback": _node_traceback(exc, filename)}
+
+
+def _run_job(frame):
+    job = frame["job"]
+    node_id = frame.get("node_id") or "node"
+    filename = "<%s>" % node_id
+    captured = _JobStdout()
+    inputs = frame.get("inputs") or {}
+    namespace = {"__name__": "__flockflow_node__", "__builtins__": builtins}
+
+    def get_path(path, data=None):
+        value = _get_path(inputs if data is None else data, path)
+        return None if value is _MISSING else value
+
+    def cancelled():
+        return _cancelled.is_set()
+
+    namespace.update({
+        "inputs": inputs, "outputs": {}, "tool": _ToolFacade(job), "llm": _LlmFacade(job),
+        "get_path": get_path, "cancelled": cancelled, "is_cancelled": cancelled,
+    })
+    saved = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = captured
+    try:
+        code = compile(frame["code"], filename, "exec")
+        try:
+            exec(code, namespace)
+        except SystemExit:
+            pass  # exit() / sys.exit() end the node early and keep its outputs (Flocks).
+        outputs = namespace.get("outputs")
+        if outputs is None:
+            outputs = {}
+        if not isinstance(outputs, dict):
+            raise TypeError("`outputs` must be a dict")
+        sys.stdout, sys.stderr = saved
+        _send({"type": "done", "job": job, "outputs": outputs, "stdout": captured.getvalue()})
+    except BaseException as exc:  # noqa: BLE001 - every failure is reported, cancellation included
+        sys.stdout, sys.stderr = saved
+        _send({"type": "failed", "job": job, "error": _describe(exc, filename), "stdout": captured.getvalue()})
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _reader():
+    stdin = sys.stdin.buffer
+    while True:
+        raw = stdin.readline(MAX_FRAME + 1)
+        if not raw:
+            os._exit(0)  # the host went away
+        try:
+            frame = json.loads(raw)
+        except ValueError:
+            continue
+        kind = frame.get("type")
+        if kind == "reply":
+            with _pending_lock:
+                slot = _pending.get(frame.get("id"))
+            if slot is not None:
+                slot.reply = frame
+                slot.event.set()
+        elif kind == "run":
+            _jobs.put(frame)
+        elif kind == "cancel":
+            _cancelled.set()
+
+
+_jobs = queue.Queue()
+
+
+def main():
+    threading.Thread(target=_reader, name="flockflow-reader", daemon=True).start()
+    _send({"type": "ready", "python": "%d.%d.%d" % sys.version_info[:3]})
+    while True:
+        frame = _jobs.get()
+        _cancelled.clear()
+        _run_job(frame)
+
+
+if __name__ == "__main__":
+    main()
