@@ -11,16 +11,17 @@ const src = path.resolve(import.meta.dirname, "../src");
 /** What each top-level folder may import (besides itself). */
 const ALLOWED: Record<string, string[]> = {
   "errors.ts": [],
+  signals: [],
   model: ["errors.ts"],
   config: ["errors.ts", "model"],
   templates: ["errors.ts"],
-  tools: ["errors.ts", "model"],
-  sandbox: ["errors.ts"],
+  tools: ["signals", "errors.ts", "model"],
+  sandbox: ["signals", "errors.ts"],
   "mock-llm": ["errors.ts"],
-  llm: ["errors.ts", "model"],
-  nodes: ["errors.ts", "model", "tools", "sandbox", "templates", "config", "llm"],
-  engine: ["errors.ts", "model", "nodes"],
-  runtime: ["errors.ts", "model", "config", "engine", "nodes", "sandbox", "tools", "llm"],
+  llm: ["signals", "errors.ts", "model"],
+  nodes: ["signals", "errors.ts", "model", "tools", "sandbox", "templates", "config", "llm"],
+  engine: ["signals", "errors.ts", "model", "nodes"],
+  runtime: ["signals", "errors.ts", "model", "config", "engine", "nodes", "sandbox", "tools", "llm"],
   cli: ["errors.ts", "model", "config", "runtime", "engine", "index.ts", "mock-llm"],
   "index.ts": ["errors.ts", "model", "config", "runtime", "engine", "tools", "mock-llm", "nodes"],
 };

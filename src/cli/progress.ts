@@ -1,7 +1,8 @@
 /**
  * Human progress for `run` without `--json` (SPEC §7): one stderr line per node start and finish,
- * LLM retries, lint warnings before the run and a summary after it. Plain text, no colours, so a
- * log file or CI output reads the same as a terminal. stdout stays reserved for the outputs.
+ * LLM retries and fallbacks, lint warnings before the run and a summary after it. Plain text, no
+ * colours, so a log file or CI output reads the same as a terminal. stdout stays reserved for the
+ * outputs.
  */
 import type { EventListener, RunEvent, RunResult } from "../engine/types.js";
 import type { ValidationIssue } from "../errors.js";
@@ -21,6 +22,11 @@ export function createProgressPrinter(stream: NodeJS.WritableStream = process.st
     stream.write(`${text}\n`);
   };
   let runDurationMs: number | undefined;
+  // The LLM layer reports every failed candidate as a fallback, the last one too, when nothing is
+  // left to fall back to. So a fallback without a `to` is held until the node's next request goes to
+  // another target (the fallback really happened), and dropped when the node finishes first (its ✗
+  // line tells the story).
+  const heldFallbacks = new Map<string, LlmRetryEvent[]>();
 
   const onEvent = (event: RunEvent): void => {
     switch (event.type) {
@@ -28,19 +34,30 @@ export function createProgressPrinter(stream: NodeJS.WritableStream = process.st
         line(`▶ ${event.nodeId} (${event.nodeType})`);
         return;
       case "node.finished": {
+        heldFallbacks.delete(event.nodeId);
         const mark = event.status === "succeeded" ? "✓" : "✗";
         const reason = event.error ? `: ${event.error}` : "";
         line(`${mark} ${event.nodeId} ${event.status} ${formatMs(event.durationMs)}${reason}`);
         return;
       }
       case "llm.retry":
-        line(`↻ ${event.nodeId ?? "?"} llm retry${describeRetry(event)}`);
+        // The engine reports a fallback to the next candidate as an llm.retry with `fallback: true`.
+        if (event.fallback !== true) line(describeRetry(event));
+        else if (typeof event.to === "string") line(describeFallback(event));
+        else heldFallbacks.set(event.nodeId ?? "", [...(heldFallbacks.get(event.nodeId ?? "") ?? []), event]);
         return;
+      case "llm.request": {
+        const held = heldFallbacks.get(event.nodeId ?? "");
+        const index = held?.findIndex((fallback) => describeTarget(fallback) !== describeTarget(event)) ?? -1;
+        if (index >= 0) line(describeFallback(held!.splice(index, 1)[0]!));
+        return;
+      }
       case "run.finished":
         runDurationMs = event.durationMs;
+        heldFallbacks.clear();
         return;
       default:
-        // run.started, llm.request and llm.token carry nothing a person needs to read here.
+        // run.started and llm.token carry nothing a person needs to read here.
         return;
     }
   };
@@ -73,9 +90,33 @@ function formatMs(ms: number): string {
   return `${Math.round(ms)} ms`;
 }
 
-/** ` (attempt 2): <error>` from whichever of those fields the LLM layer put on the event. */
-function describeRetry(event: Record<string, unknown>): string {
+type LlmRetryEvent = Extract<RunEvent, { type: "llm.request" | "llm.retry" | "llm.token" }>;
+
+/**
+ * `↻ draft llm retry (attempt 2) on mock/mock-model in 52 ms: HTTP 503: Service Unavailable`.
+ * The reason (`ttft timeout`, `HTTP 503`) is shown in brackets unless the error already starts
+ * with it. Each part is left out when the LLM layer did not put it on the event.
+ */
+function describeRetry(event: LlmRetryEvent): string {
   const attempt = typeof event.attempt === "number" ? ` (attempt ${event.attempt})` : "";
+  const target = describeTarget(event);
+  const wait = typeof event.waitMs === "number" ? ` in ${formatMs(event.waitMs)}` : "";
+  const error = typeof event.error === "string" ? event.error : "";
+  const reason = typeof event.reason === "string" && event.reason !== "" && !error.startsWith(event.reason) ? ` (${event.reason})` : "";
+  return `↻ ${event.nodeId ?? "?"} llm retry${attempt}${target ? ` on ${target}` : ""}${wait}${reason}${error ? `: ${error}` : ""}`;
+}
+
+/** `↪ polish llm fallback from mock/bad-model: HTTP 404: Not Found` (`to <target>` when the event names it). */
+function describeFallback(event: LlmRetryEvent): string {
+  const target = describeTarget(event);
+  const to = typeof event.to === "string" ? ` to ${event.to}` : "";
   const error = typeof event.error === "string" ? `: ${event.error}` : "";
-  return `${attempt}${error}`;
+  return `↪ ${event.nodeId ?? "?"} llm fallback${target ? ` from ${target}` : ""}${to}${error}`;
+}
+
+/** `provider/model`, or whichever half the event carries. */
+function describeTarget(event: LlmRetryEvent): string {
+  const provider = typeof event.provider === "string" ? event.provider : "";
+  const model = typeof event.model === "string" ? event.model : "";
+  return provider && model ? `${provider}/${model}` : provider || model;
 }

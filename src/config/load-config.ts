@@ -13,7 +13,7 @@ import { isPlainObject } from "../model/get-path.js";
 import { lineAndColumn } from "../model/load-workflow.js";
 
 export interface FlockflowConfig {
-  tools?: { modules?: string[] };
+  tools?: { modules?: string[]; allowed_dirs?: string[] };
   workflows?: { dirs?: string[] };
   workspace?: { dir?: string };
   data?: { dir?: string };
@@ -131,6 +131,7 @@ function stringList(config: Record<string, unknown>, section: string, key: strin
 /** Paths in a config file are relative to that file's folder, not to wherever the CLI was started. */
 function resolvePaths(config: FlockflowConfig, baseDir: string): void {
   if (config.tools?.modules) config.tools.modules = config.tools.modules.map((p) => path.resolve(baseDir, p));
+  if (config.tools?.allowed_dirs) config.tools.allowed_dirs = config.tools.allowed_dirs.map((p) => path.resolve(baseDir, p));
   if (config.workflows?.dirs) config.workflows.dirs = config.workflows.dirs.map((p) => path.resolve(baseDir, p));
   if (config.workspace?.dir) config.workspace.dir = path.resolve(baseDir, config.workspace.dir);
   if (config.data?.dir) config.data.dir = path.resolve(baseDir, config.data.dir);
@@ -146,6 +147,7 @@ function checkShape(config: FlockflowConfig, source: string): void {
     }
   }
   stringList(config, "tools", "modules", source);
+  stringList(config, "tools", "allowed_dirs", source);
   stringList(config, "workflows", "dirs", source);
   for (const section of ["workspace", "data"] as const) {
     const value = config[section];

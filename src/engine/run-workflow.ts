@@ -24,6 +24,7 @@ import {
   CodeError,
 } from "../errors.js";
 import { DEFAULT_NODE_TIMEOUT_MS } from "../model/metadata.js";
+import { subscribeAbort } from "../signals/subscribe-abort.js";
 import type { Workflow, WorkflowNode } from "../model/types.js";
 import { EXECUTORS, LlmSession, createHostCallHandler, type ChildRunResult, type LlmCallOptions, type LlmEvent, type NodeContext, type NodeServices } from "../nodes/index.js";
 import { DedupFilter } from "./dedup.js";
@@ -247,8 +248,8 @@ class WorkflowRun {
 
     const controller = new AbortController();
     const runSignal = this.#scope.signal;
-    const onRunAbort = (): void => controller.abort(runSignal.reason);
-    runSignal.addEventListener("abort", onRunAbort, { once: true });
+    // One listener on the run signal for the whole batch, however wide (signals/subscribe-abort.ts).
+    const unsubscribe = subscribeAbort(runSignal, () => controller.abort(runSignal.reason));
     const timeoutMs = this.#nodeTimeoutMs(node);
     let deadlineFired = false;
     const timer =
@@ -275,7 +276,7 @@ class WorkflowRun {
       return { status: "failed", outputs: {}, error, stdout, startedAt, durationMs, stopKind: undefined };
     } finally {
       if (timer) clearTimeout(timer);
-      runSignal.removeEventListener("abort", onRunAbort);
+      unsubscribe();
     }
   }
 

@@ -11,7 +11,7 @@
  */
 import { LlmAskError, LlmNotConfiguredError, type LlmCandidateFailure } from "../errors.js";
 import type { Dispatcher } from "undici";
-import { abortableDelay } from "./abortable-delay.js";
+import { MAX_TIMER_MS, abortableDelay } from "./abortable-delay.js";
 import type { ConcurrencyBudget } from "./concurrency-budget.js";
 import type { LlmCallSettings, LlmTarget } from "./llm-config.js";
 import type { ProviderRegistry, ProviderView } from "./registry.js";
@@ -35,8 +35,8 @@ export interface AskRequest {
   apiKey?: string | undefined;
   baseUrl?: string | undefined;
   trustEnv?: boolean | undefined;
-  /** Settings below the provider's own (builtin ← config `workflow.llm`). */
-  baseSettings: LlmCallSettings;
+  /** Settings below the provider's own (builtin ← config `workflow.llm`); default: the runtime's. */
+  baseSettings?: LlmCallSettings;
   /** Settings above the provider's own (`metadata.llm` ← call arguments). */
   overrideSettings: Partial<LlmCallSettings>;
 }
@@ -56,7 +56,7 @@ export interface AskDeps {
   track(deadlines: AttemptDeadlines): () => void;
 }
 
-export async function ask(deps: AskDeps, request: AskRequest, ctx: AskContext): Promise<string> {
+export async function ask(deps: AskDeps, request: AskRequest & { baseSettings: LlmCallSettings }, ctx: AskContext): Promise<string> {
   const { signal } = ctx;
   if (signal.aborted) throw signal.reason;
   const { candidates, requested } = resolveTargets(deps.registry, { model: request.model, providerId: request.providerId });
@@ -68,7 +68,10 @@ export async function ask(deps: AskDeps, request: AskRequest, ctx: AskContext): 
   const failures: LlmCandidateFailure[] = [];
   for (const target of candidates) {
     if (signal.aborted) throw signal.reason;
-    const view = deps.registry.view(target.providerId, { apiKey: request.apiKey, baseUrl: request.baseUrl, trustEnv: request.trustEnv });
+    // Proxy policy, most specific first: the call's or run's override, then `metadata.llm`, then
+    // config `workflow.llm` (Flocks applies an explicit `trust_env` there to every workflow call).
+    const trustEnv = request.trustEnv ?? request.overrideSettings.trustEnv ?? request.baseSettings.trustEnv;
+    const view = deps.registry.view(target.providerId, { apiKey: request.apiKey, baseUrl: request.baseUrl, trustEnv });
     const problem = preflight(target, view);
     if (problem !== undefined) {
       failures.push({ provider: target.providerId, model: target.modelId, phase: "preflight", message: problem });
@@ -94,7 +97,7 @@ function preflight(target: LlmTarget, view: ProviderView | undefined): string | 
   return undefined;
 }
 
-async function attemptCandidate(deps: AskDeps, request: AskRequest, ctx: AskContext, target: LlmTarget, view: ProviderView): Promise<string> {
+async function attemptCandidate(deps: AskDeps, request: AskRequest & { baseSettings: LlmCallSettings }, ctx: AskContext, target: LlmTarget, view: ProviderView): Promise<string> {
   const settings: LlmCallSettings = { ...request.baseSettings, ...view.defaults, ...request.overrideSettings };
   const adapter = deps.registry.adapterFor(view);
   const dispatcher = deps.dispatcherFor(view);
@@ -121,6 +124,8 @@ async function attemptCandidate(deps: AskDeps, request: AskRequest, ctx: AskCont
       waitMs = backoffMs(attempt + 1, settings.retryDelayMs, error);
       // A retry whose wait does not fit in the node's or run's remaining time is not attempted.
       if (ctx.deadlineAt !== undefined && performance.now() + waitMs >= ctx.deadlineAt) throw error;
+      // A wait no timer can hold (a Retry-After of weeks) does not fit either.
+      if (waitMs > MAX_TIMER_MS) throw error;
       onEvent?.({ type: "llm.retry", provider: view.id, model: target.modelId, attempt: attempt + 1, reason: retryReason(error), waitMs, error: (error as Error).message });
     } finally {
       untrack();

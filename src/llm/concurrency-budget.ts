@@ -3,10 +3,12 @@
  * by parallel nodes and by concurrent calls inside one node. A waiting acquire ends at once, with
  * the signal's reason, when the signal aborts; a slot is released exactly once.
  */
+import { subscribeAbort } from "../signals/subscribe-abort.js";
+
 export class ConcurrencyBudget {
   readonly limit: number;
   #inUse = 0;
-  readonly #waiting: Array<{ grant(): void; signal: AbortSignal; onAbort(): void }> = [];
+  readonly #waiting: Array<{ grant(): void }> = [];
 
   constructor(limit: number) {
     this.limit = Math.max(1, limit);
@@ -25,19 +27,17 @@ export class ConcurrencyBudget {
     }
     return new Promise((resolve, reject) => {
       const waiter = {
-        signal,
         grant: () => {
-          signal.removeEventListener("abort", waiter.onAbort);
+          unsubscribe();
           this.#inUse++;
           resolve(this.#releaser());
         },
-        onAbort: () => {
-          const index = this.#waiting.indexOf(waiter);
-          if (index >= 0) this.#waiting.splice(index, 1);
-          reject(signal.reason);
-        },
       };
-      signal.addEventListener("abort", waiter.onAbort, { once: true });
+      const unsubscribe = subscribeAbort(signal, () => {
+        const index = this.#waiting.indexOf(waiter);
+        if (index >= 0) this.#waiting.splice(index, 1);
+        reject(signal.reason);
+      });
       this.#waiting.push(waiter);
     });
   }

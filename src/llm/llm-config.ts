@@ -20,6 +20,11 @@ export interface LlmCallSettings {
   concurrency: number;
   temperature: number;
   promptSuffix: string;
+  /**
+   * Flocks' `workflow.llm.trust_env`: when set, it decides the proxy policy of workflow calls over
+   * the provider's own `trust_env` (reference flocks-llm.md §1.2, §1.5).
+   */
+  trustEnv?: boolean;
 }
 
 export const BUILTIN_LLM_SETTINGS: Readonly<LlmCallSettings> = Object.freeze({
@@ -43,7 +48,7 @@ export interface ProviderConfig {
   readonly verifySsl: boolean;
   readonly stream: boolean;
   readonly maxConnections: number;
-  /** Configured model ids; empty = any model (preflight skips the check). */
+  /** Configured model ids (a set that refuses writes); empty = any model (preflight skips the check). */
   readonly models: ReadonlySet<string>;
   /** An OpenAI-compatible endpoint (Ollama, vLLM, a gateway) may need no key. */
   readonly requiresApiKey: boolean;
@@ -63,7 +68,8 @@ export interface LlmConfig {
   readonly workflowDefaults: Readonly<Partial<LlmCallSettings>>;
 }
 
-const SETTING_KEYS: Record<string, [keyof LlmCallSettings, "seconds" | "count" | "number" | "string"]> = {
+const SETTING_KEYS: Record<string, [keyof LlmCallSettings, "seconds" | "count" | "number" | "string" | "boolean"]> = {
+  trust_env: ["trustEnv", "boolean"],
   timeout_s: ["timeoutMs", "seconds"],
   ttft_timeout_s: ["ttftTimeoutMs", "seconds"],
   idle_timeout_s: ["idleTimeoutMs", "seconds"],
@@ -87,6 +93,10 @@ export function parseLlmSettings(raw: unknown, keyPath: string, source?: string)
     if (kind === "string") {
       if (typeof value !== "string") throw new ConfigError(at, "must be a string", source);
       (out as Record<string, unknown>)[field] = value;
+      continue;
+    }
+    if (kind === "boolean") {
+      (out as Record<string, unknown>)[field] = bool(value, at, false, source);
       continue;
     }
     if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
@@ -127,6 +137,26 @@ function optionalString(options: Record<string, unknown>, names: string[], at: s
   return undefined;
 }
 
+/** A Set whose contents cannot change after construction: shared provider entries are immutable. */
+class FrozenSet<T> extends Set<T> {
+  #frozen = false;
+  constructor(values: Iterable<T>) {
+    super();
+    for (const value of values) super.add(value);
+    this.#frozen = true;
+  }
+  override add(value: T): this {
+    if (this.#frozen) throw new TypeError("this set is read-only");
+    return super.add(value);
+  }
+  override delete(): boolean {
+    throw new TypeError("this set is read-only");
+  }
+  override clear(): void {
+    throw new TypeError("this set is read-only");
+  }
+}
+
 function parseProvider(id: string, raw: unknown, source?: string): ProviderConfig {
   const at = `provider.${id}`;
   if (!isPlainObject(raw)) throw new ConfigError(at, "must be an object", source);
@@ -159,12 +189,13 @@ function parseProvider(id: string, raw: unknown, source?: string): ProviderConfi
   if (typeof maxConnections !== "number" || !Number.isInteger(maxConnections) || maxConnections < 1) {
     throw new ConfigError(`${at}.options.max_connections`, "must be an integer >= 1", source);
   }
-  let models = new Set<string>();
+  let modelIds: string[] = [];
   if (raw.models !== undefined && raw.models !== null) {
-    if (isPlainObject(raw.models)) models = new Set(Object.keys(raw.models));
-    else if (Array.isArray(raw.models) && raw.models.every((m) => typeof m === "string")) models = new Set(raw.models as string[]);
+    if (isPlainObject(raw.models)) modelIds = Object.keys(raw.models);
+    else if (Array.isArray(raw.models) && raw.models.every((m) => typeof m === "string")) modelIds = raw.models as string[];
     else throw new ConfigError(`${at}.models`, "must be an object keyed by model id (or a list of ids)", source);
   }
+  const models = new FrozenSet(modelIds);
   return Object.freeze({
     id,
     type: kind.type,

@@ -58,7 +58,7 @@ export class LlmRuntime {
           return () => this.#inFlight.delete(deadlines);
         },
       },
-      request,
+      { ...request, baseSettings: request.baseSettings ?? this.baseSettings },
       ctx,
     );
   }

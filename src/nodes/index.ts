@@ -8,7 +8,6 @@ import { executePython } from "./python.js";
 import { executeLogic } from "./logic.js";
 import { executeSubworkflow } from "./subworkflow.js";
 import { executeTool } from "./tool.js";
-import { executeUnavailable } from "./unavailable.js";
 import type { NodeExecutor } from "./types.js";
 
 export const EXECUTORS: Record<NodeType, NodeExecutor> = {

@@ -20,6 +20,7 @@ import type { RunLlmOverrides } from "../nodes/index.js";
 import type { EventListener, HistoryMode, RunResult } from "../engine/types.js";
 import { JsWorkerPool } from "../sandbox/js/js-worker-pool.js";
 import { PythonPool } from "../sandbox/python/python-pool.js";
+import { builtinTools } from "../tools/builtin/index.js";
 import { loadToolModule } from "../tools/load-tool-modules.js";
 import { ToolRegistry, type ToolEntry } from "../tools/tool-registry.js";
 import { defaultLookup, findSubworkflowFile } from "./find-subworkflow.js";
@@ -107,6 +108,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const active = new Map<AbortController, Promise<unknown>>();
   let closed = false;
 
+  // Built-ins first, so a user tool with the same name replaces one.
+  const allowedDirs = (config.tools?.allowed_dirs ?? []).map((dir) => path.resolve(dir));
+  tools.registerAll(builtinTools({ workspaceDir, allowedDirs, homeDir: home }));
   const toolsReady = (async () => {
     for (const modulePath of [...(config.tools?.modules ?? []), ...(options.toolModules ?? [])]) {
       tools.registerAll(await loadToolModule(modulePath));

@@ -6,6 +6,7 @@
  * the tool's late result is dropped (SPEC §7 "Tools").
  */
 import { RunCancelledError, ToolError, ToolNotFoundError, isCancellation } from "../errors.js";
+import { subscribeAbort } from "../signals/subscribe-abort.js";
 import { toPythonJson } from "./python-json.js";
 
 export interface ToolContext {
@@ -111,18 +112,17 @@ export function abandonOnAbort<T>(promise: Promise<T>, signal: AbortSignal): Pro
     return Promise.reject(signal.reason ?? new RunCancelledError());
   }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
+    const unsubscribe = subscribeAbort(signal, () => {
       promise.catch(() => {});
       reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
+    });
     promise.then(
       (value) => {
-        signal.removeEventListener("abort", onAbort);
+        unsubscribe();
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
+        unsubscribe();
         reject(error);
       },
     );

@@ -1,7 +1,7 @@
 /** An LLM runtime pointed at a real mock-llm server on loopback, plus small helpers for ask tests. */
 import { LlmRuntime } from "../../src/llm/llm-runtime.js";
 import type { AskContext, AskRequest } from "../../src/llm/ask.js";
-import { BUILTIN_LLM_SETTINGS, type LlmCallSettings } from "../../src/llm/llm-config.js";
+import type { LlmCallSettings } from "../../src/llm/llm-config.js";
 import type { MockLlmServer } from "../../src/mock-llm/index.js";
 
 export function runtimeFor(mock: MockLlmServer, options: { maxConnections?: number; stream?: boolean; models?: string[]; extraProviders?: Record<string, unknown> } = {}): LlmRuntime {
@@ -22,7 +22,7 @@ export function runtimeFor(mock: MockLlmServer, options: { maxConnections?: numb
 }
 
 export function askRequest(prompt: string, settings: Partial<LlmCallSettings> = {}, extra: Partial<AskRequest> = {}): AskRequest {
-  return { prompt, baseSettings: { ...BUILTIN_LLM_SETTINGS }, overrideSettings: { retryDelayMs: 10, ...settings }, ...extra };
+  return { prompt, overrideSettings: { retryDelayMs: 10, ...settings }, ...extra };
 }
 
 export function ctx(signal: AbortSignal = new AbortController().signal, extra: Partial<AskContext> = {}): AskContext {

@@ -5,7 +5,7 @@
  */
 import { LlmCallError } from "../../errors.js";
 import type { ProviderView } from "../registry.js";
-import { errorMessageFromBody, type AttemptResult, type ProviderAdapter, type SseEvent, type StreamDecoder, type Usage } from "./provider-adapter.js";
+import { errorMessageFromBody, mergeHeaders, type AttemptResult, type ProviderAdapter, type SseEvent, type StreamDecoder, type Usage } from "./provider-adapter.js";
 
 const ANTHROPIC_VERSION = "2023-06-01";
 const DEFAULT_MAX_TOKENS = 4096;
@@ -88,7 +88,7 @@ export const anthropic: ProviderAdapter = {
       "anthropic-version": ANTHROPIC_VERSION,
     };
     if (provider.apiKey) headers["x-api-key"] = provider.apiKey;
-    Object.assign(headers, provider.headers);
+    mergeHeaders(headers, provider.headers);
     const body = {
       model: request.model,
       max_tokens: DEFAULT_MAX_TOKENS,

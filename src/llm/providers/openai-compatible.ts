@@ -7,7 +7,7 @@
 import { LlmCallError } from "../../errors.js";
 import type { ProviderView } from "../registry.js";
 import { ThinkTagFilter, splitThinkTags } from "./think-tags.js";
-import { errorMessageFromBody, type AttemptResult, type ProviderAdapter, type SseEvent, type StreamDecoder, type Usage } from "./provider-adapter.js";
+import { errorMessageFromBody, mergeHeaders, type AttemptResult, type ProviderAdapter, type SseEvent, type StreamDecoder, type Usage } from "./provider-adapter.js";
 
 interface Delta {
   content?: string | null;
@@ -103,7 +103,7 @@ export const openAiCompatible: ProviderAdapter = {
   buildRequest(provider, request) {
     const headers: Record<string, string> = { "content-type": "application/json", accept: request.stream ? "text/event-stream" : "application/json" };
     if (provider.apiKey) headers.authorization = `Bearer ${provider.apiKey}`;
-    Object.assign(headers, provider.headers);
+    mergeHeaders(headers, provider.headers);
     const body: Record<string, unknown> = {
       model: request.model,
       messages: [{ role: "user", content: request.prompt }],

@@ -64,3 +64,12 @@ export function errorMessageFromBody(body: string): string {
   const text = body.trim();
   return text.length > 300 ? `${text.slice(0, 300)}…` : text || "(empty body)";
 }
+
+/**
+ * Adds configured headers to built-in ones. HTTP header names are case-insensitive, so names are
+ * lower-cased first: a configured `Authorization` replaces the built-in `authorization` instead of
+ * being sent beside it.
+ */
+export function mergeHeaders(headers: Record<string, string>, configured: Readonly<Record<string, string>>): void {
+  for (const [name, value] of Object.entries(configured)) headers[name.toLowerCase()] = value;
+}

@@ -9,6 +9,7 @@
  * Hot path: `touch()` runs once per SSE event; it refreshes one timer and allocates nothing.
  */
 import { TimeoutError, formatSeconds } from "../../errors.js";
+import { subscribeAbort } from "../../signals/subscribe-abort.js";
 
 export interface AttemptDeadlineSettings {
   totalMs: number;
@@ -18,21 +19,19 @@ export interface AttemptDeadlineSettings {
 
 export class AttemptDeadlines {
   readonly #controller = new AbortController();
-  readonly #cancel: AbortSignal;
   readonly #idleMs: number;
   #total: NodeJS.Timeout | undefined;
   #ttft: NodeJS.Timeout | undefined;
   #idle: NodeJS.Timeout | undefined;
-  readonly #onCancel = (): void => this.#abort(this.#cancel.reason);
+  #unsubscribe: (() => void) | undefined;
 
   constructor(settings: AttemptDeadlineSettings, cancel: AbortSignal) {
-    this.#cancel = cancel;
     this.#idleMs = settings.idleMs;
     if (cancel.aborted) {
       this.#controller.abort(cancel.reason);
       return;
     }
-    cancel.addEventListener("abort", this.#onCancel, { once: true });
+    this.#unsubscribe = subscribeAbort(cancel, () => this.#abort(cancel.reason));
     if (settings.totalMs > 0) {
       this.#total = setTimeout(() => this.#abort(new TimeoutError("attempt", settings.totalMs, `LLM call timed out after ${formatSeconds(settings.totalMs)}s`)), settings.totalMs);
     }
@@ -79,6 +78,7 @@ export class AttemptDeadlines {
     if (this.#ttft) clearTimeout(this.#ttft);
     if (this.#idle) clearTimeout(this.#idle);
     this.#total = this.#ttft = this.#idle = undefined;
-    this.#cancel.removeEventListener("abort", this.#onCancel);
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
   }
 }

@@ -51,9 +51,11 @@ export class DispatcherPool {
       dispatcher = useProxy
         ? new EnvHttpProxyAgent({
             ...common,
-            httpProxy: this.#env.HTTP_PROXY ?? this.#env.http_proxy,
-            httpsProxy: this.#env.HTTPS_PROXY ?? this.#env.https_proxy,
-            noProxy: this.#env.NO_PROXY ?? this.#env.no_proxy,
+            // "" rather than undefined: undici would otherwise read process.env, and the runtime's
+            // own environment must decide alone.
+            httpProxy: this.#env.HTTP_PROXY ?? this.#env.http_proxy ?? "",
+            httpsProxy: this.#env.HTTPS_PROXY ?? this.#env.https_proxy ?? "",
+            noProxy: this.#env.NO_PROXY ?? this.#env.no_proxy ?? "",
           })
         : new Agent(common);
       this.#dispatchers.set(key, dispatcher);

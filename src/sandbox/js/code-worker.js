@@ -8,25 +8,45 @@
  * `console`, `print`, timers). Every value handed to user code is made inside that context (JSON
  * parsed by the context's own `JSON`), so no host-realm object or constructor is reachable from it.
  * The worker runs with an empty `process.env`; it opens no connection: tool and LLM calls go to
- * the host over the parent port.
+ * the host.
  *
- * Synchronous host calls (`tool.run`, `llm.ask`): post the call, then block in `Atomics.wait` on a
- * shared counter until the host has put the reply on the dedicated sync port and bumped the counter
- * (`receiveMessageOnPort` reads it without the event loop). Asynchronous calls (`tool.runAsync`,
- * `llm.askAsync`) get their reply as an ordinary message.
+ * Transport (shared-channel.js has the memory layout and the full protocol): jobs arrive and
+ * results leave through a SharedArrayBuffer, with a MessagePort in each direction for what does
+ * not fit. Between jobs the thread blocks in `Atomics.wait` on the job doorbell, after spinning on
+ * it for a short while: on this class of machine (a VM whose idle vCPUs halt) waking a sleeping
+ * thread costs tens of µs on both sides, more than a trivial node's whole work, and a chain of
+ * nodes hands the next job over within that spin window. At most `spinSlots.length` workers of a
+ * pool spin at once (one fewer than the cores), so spinning never takes the host's core.
  *
- * The host never asks this thread to stop a job: on a deadline or cancel it terminates the thread.
+ * Host calls are posted on the `toHost` port and announced with a bump of the TO_HOST doorbell.
+ * Synchronous ones (`tool.run`, `llm.ask`) then block in `Atomics.wait` on SYNC_REPLY until the host
+ * has put the reply on the `fromHost` port (`receiveMessageOnPort` reads it without the event
+ * loop). Asynchronous ones (`tool.runAsync`, `llm.askAsync`) get their reply as a parent-port
+ * message, which the event loop delivers while the job awaits it.
+ *
+ * The host never asks this thread to stop a job: on a deadline or cancel it terminates the thread
+ * (which also ends an `Atomics.wait` or a spin).
  */
-import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
+import { parentPort, receiveMessageOnPort, threadId, workerData } from "node:worker_threads";
 import vm from "node:vm";
 import { format } from "node:util";
+import {
+  CANCEL, JOB_ID, JOB_LENGTHS, JOB_VIA, RESULT_DONE, RESULT_FAILED, RESULT_JOB, RESULT_KIND, RESULT_LENGTHS,
+  SYNC_REPLY, SpinBudget, TO_HOST, TO_WORKER, VIA_PORT, channelViews, readStrings, writeStrings,
+} from "./shared-channel.js";
 
 if (!parentPort) throw new Error("code-worker must run in a worker thread");
 const port = parentPort;
-/** @type {import("node:worker_threads").MessagePort} */
-const syncPort = workerData.syncPort;
-/** [0]: sync reply counter, [1]: cancel flag of the current job. */
-const flags = new Int32Array(workerData.signalBuffer);
+/** @type {import("node:worker_threads").MessagePort} sync replies and oversized jobs, read with receiveMessageOnPort */
+const fromHost = workerData.fromHost;
+/** @type {import("node:worker_threads").MessagePort} host calls and oversized results */
+const toHost = workerData.toHost;
+const channel = channelViews(workerData.channel);
+const control = channel.control;
+/** @type {Int32Array} pool-wide: each slot holds the thread id of a spinning worker, or 0 */
+const spinSlots = workerData.spinSlots;
+/** How long an idle worker spins on the job doorbell before it sleeps. */
+const SPIN_MS = workerData.spinMs;
 
 const context = vm.createContext({});
 /** Globals the context has before any job ran; anything else is removed after each job. */
@@ -133,7 +153,7 @@ function createBridge() {
     /** @param {number} jobId @param {unknown} request */
     callSync(jobId, request) {
       const id = nextCallId++;
-      port.postMessage({ type: "call", jobId, id, sync: true, call: request });
+      postToHost({ type: "call", jobId, id, sync: true, call: request });
       return waitForSyncReply(id);
     },
     /** @param {number} jobId @param {unknown} request @returns {Promise<string>} */
@@ -141,7 +161,7 @@ function createBridge() {
       const id = nextCallId++;
       return new Promise((resolve) => {
         asyncCalls.set(id, resolve);
-        port.postMessage({ type: "call", jobId, id, sync: false, call: request });
+        postToHost({ type: "call", jobId, id, sync: false, call: request });
       });
     },
     /** @param {number} jobId @param {unknown[]} args */
@@ -149,7 +169,7 @@ function createBridge() {
       if (job && job.id === jobId) job.stdout.push(format(...args) + "\n");
     },
     cancelled() {
-      return Atomics.load(flags, 1) === 1;
+      return Atomics.load(control, CANCEL) === 1;
     },
     /** @param {number} jobId @param {boolean} repeat @param {() => void} fn @param {number} ms */
     setTimer(jobId, repeat, fn, ms) {
@@ -174,16 +194,23 @@ function createBridge() {
   };
 }
 
+/** @param {unknown} message */
+function postToHost(message) {
+  toHost.postMessage(message);
+  Atomics.add(control, TO_HOST, 1);
+  Atomics.notify(control, TO_HOST);
+}
+
 /** @param {number} id @returns {string} the reply as JSON text */
 function waitForSyncReply(id) {
   for (;;) {
-    const seen = Atomics.load(flags, 0);
-    const received = receiveMessageOnPort(syncPort);
+    const seen = Atomics.load(control, SYNC_REPLY);
+    const received = receiveMessageOnPort(fromHost);
     if (received) {
-      if (received.message.id === id) return received.message.json;
+      if (received.message.type === "reply" && received.message.id === id) return received.message.json;
       continue;
     }
-    Atomics.wait(flags, 0, seen);
+    Atomics.wait(control, SYNC_REPLY, seen);
   }
 }
 
@@ -232,10 +259,25 @@ function resetGlobals() {
   }
 }
 
+/**
+ * Hands a result to the host: in the result region when it fits, else as a `toHost` message.
+ * @param {number} jobId @param {number} kind RESULT_DONE or RESULT_FAILED @param {string[]} strings
+ */
+function postResult(jobId, kind, strings) {
+  if (writeStrings(control, RESULT_LENGTHS, channel.result, strings)) {
+    control[RESULT_KIND] = kind;
+    Atomics.store(control, RESULT_JOB, jobId);
+  } else {
+    toHost.postMessage({ type: "result", jobId, kind, strings });
+  }
+  Atomics.add(control, TO_HOST, 1);
+  Atomics.notify(control, TO_HOST);
+}
+
 /** @param {{ jobId: number, nodeId: string, code: string, inputsJson: string }} message */
 async function runJob(message) {
   const { jobId, nodeId, code, inputsJson } = message;
-  Atomics.store(flags, 1, 0);
+  Atomics.store(control, CANCEL, 0);
   job = { id: jobId, stdout: [], timers: new Map() };
   const current = job;
   const result = { outputs: /** @type {unknown} */ (undefined) };
@@ -252,21 +294,87 @@ async function runJob(message) {
       }
       outputsJson = JSON.stringify(outputs);
     }
-    port.postMessage({ type: "done", jobId, outputsJson, stdout: current.stdout.join("") });
+    postResult(jobId, RESULT_DONE, [outputsJson, current.stdout.join("")]);
   } catch (error) {
-    port.postMessage({ type: "failed", jobId, error: describeError(error, nodeId), stdout: current.stdout.join("") });
+    const { name, message, traceback } = describeError(error, nodeId);
+    postResult(jobId, RESULT_FAILED, [name, message, traceback, current.stdout.join("")]);
   } finally {
     for (const timer of current.timers.values()) clearTimeout(timer);
     current.timers.clear();
+    // The host drops replies for a job that ended; forget the calls still waiting for one.
+    asyncCalls.clear();
     job = null;
     resetGlobals();
   }
 }
 
+/** Job doorbell value of the last job taken. */
+let jobsTaken = 0;
+const spinBudget = new SpinBudget();
+
+/** @returns {boolean} whether this thread got a spin slot (then it must release it) */
+function claimSpinSlot() {
+  for (let i = 0; i < spinSlots.length; i++) {
+    if (Atomics.compareExchange(spinSlots, i, 0, threadId) === 0) return true;
+  }
+  return false;
+}
+
+function releaseSpinSlot() {
+  for (let i = 0; i < spinSlots.length; i++) {
+    if (Atomics.compareExchange(spinSlots, i, threadId, 0) === threadId) return;
+  }
+}
+
+/** Blocks until the host has rung the job doorbell past `jobsTaken`. */
+function waitForJob() {
+  if (Atomics.load(control, TO_WORKER) !== jobsTaken) return;
+  if (SPIN_MS > 0 && spinBudget.tryTake() && claimSpinSlot()) {
+    try {
+      const until = performance.now() + SPIN_MS;
+      do {
+        for (let i = 0; i < 1000; i++) {
+          if (Atomics.load(control, TO_WORKER) !== jobsTaken) {
+            spinBudget.succeeded();
+            return;
+          }
+        }
+      } while (performance.now() < until);
+      spinBudget.failed();
+    } finally {
+      releaseSpinSlot();
+    }
+  }
+  while (Atomics.load(control, TO_WORKER) === jobsTaken) Atomics.wait(control, TO_WORKER, jobsTaken);
+}
+
+/** @returns {{ jobId: number, nodeId: string, code: string, inputsJson: string }} */
+function takeJob() {
+  jobsTaken = Atomics.load(control, TO_WORKER);
+  const jobId = Atomics.load(control, JOB_ID);
+  if (control[JOB_VIA] === VIA_PORT) {
+    for (;;) {
+      const received = receiveMessageOnPort(fromHost);
+      if (!received) throw new Error("job announced on the port but none arrived");
+      if (received.message.type === "job") return received.message;
+    }
+  }
+  const [nodeId, code, inputsJson] = readStrings(control, JOB_LENGTHS, channel.job, 3);
+  return { jobId, nodeId, code, inputsJson };
+}
+
+/**
+ * One turn of the job loop. Runs from setImmediate so that the previous job's leftover callbacks
+ * and microtasks have run before the thread blocks; the job itself runs on the event loop (it may
+ * await timers and async host calls), and schedules the next turn when it settles.
+ */
+function serve() {
+  waitForJob();
+  void runJob(takeJob()).finally(() => setImmediate(serve));
+}
+
 port.on("message", (message) => {
-  if (message.type === "run") {
-    void runJob(message);
-  } else if (message.type === "reply") {
+  if (message.type === "reply") {
     const resolve = asyncCalls.get(message.id);
     if (resolve) {
       asyncCalls.delete(message.id);
@@ -275,3 +383,4 @@ port.on("message", (message) => {
   }
 });
 port.postMessage({ type: "ready" });
+setImmediate(serve);

@@ -23,6 +23,7 @@ import io
 import json
 import os
 import queue
+import re
 import sys
 import threading
 import traceback
@@ -203,7 +204,30 @@ def _node_traceback(exc, filename):
     return "\n".join(lines)
 
 
-def _describe(exc, filename):
+# The module a `metadata.requirements` entry provides: the same rule as check-requirements.ts.
+_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
+_DIST_MODULES = {
+    "pyyaml": "yaml", "beautifulsoup4": "bs4", "python-dateutil": "dateutil", "pillow": "PIL",
+    "scikit-learn": "sklearn", "opencv-python": "cv2", "opencv-python-headless": "cv2", "pyjwt": "jwt",
+    "python-dotenv": "dotenv", "protobuf": "google.protobuf",
+}
+
+
+def _requirement_for(module, requirements):
+    """The requirement whose module is `module` (or its top-level package), if one is listed."""
+    top = (module or "").split(".")[0].lower()
+    for spec in requirements:
+        match = _REQUIREMENT_NAME.match(str(spec))
+        if not match:
+            continue
+        name = match.group(1)
+        provided = _DIST_MODULES.get(re.sub(r"[-_.]+", "-", name.lower()), name.replace("-", "_"))
+        if top and provided.split(".")[0].lower() == top:
+            return spec
+    return None
+
+
+def _describe(exc, filename, requirements=()):
     """Flocks' wording of each failure (reference flocks-engine.md §4.1), in English."""
     kind = type(exc).__name__
     name = getattr(exc, "flockflow_name", None)
@@ -223,7 +247,12 @@ def _describe(exc, filename):
     elif isinstance(exc, AttributeError):
         message = "AttributeError: %s" % exc
     elif isinstance(exc, ModuleNotFoundError):
-        message = "Module not found: %s (install it for python3, or list it in metadata.requirements)" % exc.name
+        spec = _requirement_for(exc.name, requirements)
+        if spec is not None:
+            message = "Module not found: %s \u2014 requirement '%s' from metadata.requirements is not installed for %s" % (
+                exc.name, spec, sys.executable)
+        else:
+            message = "Module not found: %s (install it for python3, or list it in metadata.requirements)" % exc.name
     else:
         message = "Runtime error (%s): %s" % (kind, exc)
     return {"type": kind, "message": message, "traceback": _node_traceback(exc, filename)}
@@ -265,7 +294,8 @@ def _run_job(frame):
         _send({"type": "done", "job": job, "outputs": outputs, "stdout": captured.getvalue()})
     except BaseException as exc:  # noqa: BLE001 - every failure is reported, cancellation included
         sys.stdout, sys.stderr = saved
-        _send({"type": "failed", "job": job, "error": _describe(exc, filename), "stdout": captured.getvalue()})
+        _send({"type": "failed", "job": job, "error": _describe(exc, filename, frame.get("requirements") or ()),
+               "stdout": captured.getvalue()})
     finally:
         sys.stdout, sys.stderr = saved
 
