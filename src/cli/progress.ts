@@ -22,11 +22,6 @@ export function createProgressPrinter(stream: NodeJS.WritableStream = process.st
     stream.write(`${text}\n`);
   };
   let runDurationMs: number | undefined;
-  // The LLM layer reports every failed candidate as a fallback, the last one too, when nothing is
-  // left to fall back to. So a fallback without a `to` is held until the node's next request goes to
-  // another target (the fallback really happened), and dropped when the node finishes first (its ✗
-  // line tells the story).
-  const heldFallbacks = new Map<string, LlmRetryEvent[]>();
 
   const onEvent = (event: RunEvent): void => {
     switch (event.type) {
@@ -34,7 +29,6 @@ export function createProgressPrinter(stream: NodeJS.WritableStream = process.st
         line(`▶ ${event.nodeId} (${event.nodeType})`);
         return;
       case "node.finished": {
-        heldFallbacks.delete(event.nodeId);
         const mark = event.status === "succeeded" ? "✓" : "✗";
         const reason = event.error ? `: ${event.error}` : "";
         line(`${mark} ${event.nodeId} ${event.status} ${formatMs(event.durationMs)}${reason}`);
@@ -42,22 +36,13 @@ export function createProgressPrinter(stream: NodeJS.WritableStream = process.st
       }
       case "llm.retry":
         // The engine reports a fallback to the next candidate as an llm.retry with `fallback: true`.
-        if (event.fallback !== true) line(describeRetry(event));
-        else if (typeof event.to === "string") line(describeFallback(event));
-        else heldFallbacks.set(event.nodeId ?? "", [...(heldFallbacks.get(event.nodeId ?? "") ?? []), event]);
+        line(event.fallback === true ? describeFallback(event) : describeRetry(event));
         return;
-      case "llm.request": {
-        const held = heldFallbacks.get(event.nodeId ?? "");
-        const index = held?.findIndex((fallback) => describeTarget(fallback) !== describeTarget(event)) ?? -1;
-        if (index >= 0) line(describeFallback(held!.splice(index, 1)[0]!));
-        return;
-      }
       case "run.finished":
         runDurationMs = event.durationMs;
-        heldFallbacks.clear();
         return;
       default:
-        // run.started and llm.token carry nothing a person needs to read here.
+        // run.started, llm.request and llm.token carry nothing a person needs to read here.
         return;
     }
   };

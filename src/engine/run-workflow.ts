@@ -374,7 +374,7 @@ function toRunEvent(runId: string, nodeId: string, event: LlmEvent): RunEvent {
   const ts = Date.now();
   switch (event.type) {
     case "llm.fallback":
-      return { type: "llm.retry", runId, nodeId, ts, provider: event.provider, model: event.model, reason: "fallback", fallback: true, error: event.error };
+      return { type: "llm.retry", runId, nodeId, ts, provider: event.provider, model: event.model, reason: "fallback", fallback: true, to: event.to, error: event.error };
     default:
       return { ...event, runId, nodeId, ts };
   }

@@ -24,7 +24,7 @@ import { sendAttempt } from "./transport/send-attempt.js";
 export type LlmEvent =
   | { type: "llm.request"; provider: string; model: string; attempt: number }
   | { type: "llm.retry"; provider: string; model: string; attempt: number; reason: string; waitMs: number; error: string }
-  | { type: "llm.fallback"; provider: string; model: string; error: string }
+  | { type: "llm.fallback"; provider: string; model: string; error: string; to: string }
   | { type: "llm.token"; provider: string; model: string; text: string };
 
 export interface AskRequest {
@@ -66,8 +66,9 @@ export async function ask(deps: AskDeps, request: AskRequest & { baseSettings: L
     );
   }
   const failures: LlmCandidateFailure[] = [];
-  for (const target of candidates) {
+  for (const [index, target] of candidates.entries()) {
     if (signal.aborted) throw signal.reason;
+    const next = candidates[index + 1];
     // Proxy policy, most specific first: the call's or run's override, then `metadata.llm`, then
     // config `workflow.llm` (Flocks applies an explicit `trust_env` there to every workflow call).
     const trustEnv = request.trustEnv ?? request.overrideSettings.trustEnv ?? request.baseSettings.trustEnv;
@@ -83,7 +84,7 @@ export async function ask(deps: AskDeps, request: AskRequest & { baseSettings: L
       if (signal.aborted) throw signal.reason;
       const message = error instanceof Error ? error.message : String(error);
       failures.push({ provider: target.providerId, model: target.modelId, phase: "request", message });
-      ctx.onEvent?.({ type: "llm.fallback", provider: target.providerId, model: target.modelId, error: message });
+      if (next) ctx.onEvent?.({ type: "llm.fallback", provider: target.providerId, model: target.modelId, error: message, to: `${next.providerId}/${next.modelId}` });
     }
   }
   throw new LlmAskError(failures, requested);
