@@ -34,6 +34,11 @@ if SHIM_DIR not in sys.path:
     sys.path.insert(0, SHIM_DIR)
 
 _protocol = os.fdopen(3, "w", encoding="utf-8", buffering=1)
+# The host's frames arrive on fd 0, read through a private duplicate: user code's `exit()` closes
+# sys.stdin (site.Quitter does), and a node must never be able to cut the protocol. User code sees
+# an empty stdin instead.
+_host_frames = os.fdopen(os.dup(0), "rb")
+sys.stdin = io.TextIOWrapper(io.BytesIO(b""), encoding="utf-8")
 _write_lock = threading.Lock()
 _pending = {}
 _pending_lock = threading.Lock()
@@ -301,7 +306,7 @@ def _run_job(frame):
 
 
 def _reader():
-    stdin = sys.stdin.buffer
+    stdin = _host_frames
     while True:
         raw = stdin.readline(MAX_FRAME + 1)
         if not raw:
