@@ -22,7 +22,10 @@ const ALLOWED: Record<string, string[]> = {
   nodes: ["signals", "errors.ts", "model", "tools", "sandbox", "templates", "config", "llm"],
   engine: ["signals", "errors.ts", "model", "nodes"],
   runtime: ["signals", "errors.ts", "model", "config", "engine", "nodes", "sandbox", "tools", "llm"],
-  cli: ["errors.ts", "model", "config", "runtime", "engine", "index.ts", "mock-llm"],
+  triggers: ["errors.ts", "model"],
+  store: ["errors.ts", "model", "engine"],
+  server: ["errors.ts", "model", "config", "runtime", "engine", "store", "triggers"],
+  cli: ["errors.ts", "model", "config", "runtime", "engine", "index.ts", "mock-llm", "server", "store"],
   "index.ts": ["errors.ts", "model", "config", "runtime", "engine", "tools", "mock-llm", "nodes"],
 };
 
