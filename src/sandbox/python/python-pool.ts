@@ -23,6 +23,8 @@ export interface PythonPoolOptions {
 export function pythonEnvironment(hostEnv: NodeJS.ProcessEnv, workspaceDir: string, dataDir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const key of ENV_ALLOWLIST) if (hostEnv[key] !== undefined) env[key] = hostEnv[key];
+  // The interpreter must be found even when the runtime was given a minimal environment.
+  env.PATH ??= process.env.PATH;
   env.FLOCKFLOW_WORKSPACE = workspaceDir;
   env.FLOCKFLOW_DATA_DIR = dataDir;
   return env;

@@ -46,7 +46,7 @@ export interface PythonWorkerOptions {
 type WorkerFrame =
   | { type: "ready"; python: string }
   | { type: "call"; job: number; id: number; call: HostCall }
-  | { type: "done"; job: number; outputs: Record<string, unknown>; stdout: string }
+  | { type: "done"; job: number; outputs: Record<string, unknown>; stdout: string; retire?: boolean }
   | { type: "failed"; job: number; error: { type: string; message: string; traceback: string }; stdout: string };
 
 interface ActiveJob {
@@ -70,6 +70,8 @@ export class PythonWorker {
   #exited = false;
   #stderrTail = "";
   #failure: Error | undefined;
+  /** Set once the worker is being retired: the pool must not hand it another job. */
+  #retiring = false;
   /** Set by the constructor: checks the version in the worker's ready frame. */
   #onReady: (python: string) => void = () => {};
   onExit: () => void = () => {};
@@ -118,7 +120,7 @@ export class PythonWorker {
   }
 
   get exited(): boolean {
-    return this.#exited;
+    return this.#exited || this.#retiring;
   }
 
   get pid(): number | undefined {
@@ -151,6 +153,8 @@ export class PythonWorker {
   /** Kill the whole process group and wait until the process has exited. */
   async terminate(): Promise<void> {
     if (this.#exited) return;
+    // An idle worker is unref'd; waiting for its exit must keep the host alive until it is gone.
+    this.#setRef(true);
     const pid = this.#child.pid;
     if (pid !== undefined) {
       try {
@@ -187,6 +191,9 @@ export class PythonWorker {
     try {
       frame = JSON.parse(line) as WorkerFrame;
     } catch {
+      // The protocol is broken: this worker cannot be trusted with the job any more.
+      this.#failure = new WorkerCrashError(`the Python worker sent an unreadable message: ${line.slice(0, 120)}`);
+      void this.terminate();
       return;
     }
     const job = this.#job;
@@ -200,6 +207,11 @@ export class PythonWorker {
       case "done":
         if (!job || job.id !== frame.job) return;
         this.#finish(job);
+        // The node left a thread running: retire this worker so nothing of it reaches the next job.
+        if (frame.retire) {
+          this.#retiring = true;
+          void this.terminate();
+        }
         job.resolve({ outputs: frame.outputs, stdout: frame.stdout });
         return;
       case "failed":

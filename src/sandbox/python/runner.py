@@ -33,12 +33,11 @@ SHIM_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "shim")
 if SHIM_DIR not in sys.path:
     sys.path.insert(0, SHIM_DIR)
 
-_protocol = os.fdopen(3, "w", encoding="utf-8", buffering=1)
+_protocol = os.fdopen(3, "w", encoding="utf-8", errors="backslashreplace", buffering=1)
 # The host's frames arrive on fd 0, read through a private duplicate: user code's `exit()` closes
-# sys.stdin (site.Quitter does), and a node must never be able to cut the protocol. User code sees
-# an empty stdin instead.
+# sys.stdin (site.Quitter does), and a node must never be able to cut the protocol. Each job gets a
+# fresh empty stdin instead.
 _host_frames = os.fdopen(os.dup(0), "rb")
-sys.stdin = io.TextIOWrapper(io.BytesIO(b""), encoding="utf-8")
 _write_lock = threading.Lock()
 _pending = {}
 _pending_lock = threading.Lock()
@@ -47,7 +46,7 @@ _cancelled = threading.Event()
 
 
 def _send(frame):
-    line = json.dumps(frame, ensure_ascii=False, default=str)
+    line = json.dumps(frame, ensure_ascii=False, default=str, allow_nan=False)
     if len(line) > MAX_FRAME:
         raise ValueError("message to the host is larger than %d bytes" % MAX_FRAME)
     with _write_lock:
@@ -263,6 +262,29 @@ def _describe(exc, filename, requirements=()):
     return {"type": kind, "message": message, "traceback": _node_traceback(exc, filename)}
 
 
+# What the worker's builtins module holds before any job, so a job's changes to it can be undone.
+_BUILTINS = dict(vars(builtins))
+
+
+def _restore_builtins():
+    # Uses no builtin function: the ones a node replaced are exactly what this undoes.
+    current = builtins.__dict__
+    for name in [n for n in current if n not in _BUILTINS]:
+        del current[name]
+    for name, value in _BUILTINS.items():
+        if current.get(name) is not value:
+            current[name] = value
+
+
+def _fail_frame(job, error, stdout):
+    """Send a failure; if even that cannot be encoded, send a plain one (a job always settles)."""
+    try:
+        _send({"type": "failed", "job": job, "error": error, "stdout": stdout})
+    except Exception as exc:  # noqa: BLE001
+        _send({"type": "failed", "job": job, "stdout": "",
+               "error": {"type": "ProtocolError", "message": "the node's failure could not be reported: %s" % exc, "traceback": ""}})
+
+
 def _run_job(frame):
     job = frame["job"]
     node_id = frame.get("node_id") or "node"
@@ -283,6 +305,8 @@ def _run_job(frame):
         "get_path": get_path, "cancelled": cancelled, "is_cancelled": cancelled,
     })
     saved = sys.stdout, sys.stderr
+    threads_before = set(threading.enumerate())
+    sys.stdin = io.TextIOWrapper(io.BytesIO(b""), encoding="utf-8")
     sys.stdout = sys.stderr = captured
     try:
         code = compile(frame["code"], filename, "exec")
@@ -290,17 +314,26 @@ def _run_job(frame):
             exec(code, namespace)
         except SystemExit:
             pass  # exit() / sys.exit() end the node early and keep its outputs (Flocks).
+        finally:
+            # Before the runner itself runs again: user code may have replaced builtins it uses.
+            _restore_builtins()
         outputs = namespace.get("outputs")
         if outputs is None:
             outputs = {}
-        if not isinstance(outputs, dict):
-            raise TypeError("`outputs` must be a dict")
         sys.stdout, sys.stderr = saved
-        _send({"type": "done", "job": job, "outputs": outputs, "stdout": captured.getvalue()})
+        if not isinstance(outputs, dict):
+            _fail_frame(job, {"type": "TypeError", "message": "`outputs` must be a dict", "traceback": ""}, captured.getvalue())
+            return
+        # A thread the node left running would print into the next job's stdout and keep working:
+        # the host retires this worker once the answer is in.
+        retire = any(t.is_alive() for t in threading.enumerate() if t not in threads_before)
+        try:
+            _send({"type": "done", "job": job, "outputs": outputs, "stdout": captured.getvalue(), "retire": retire})
+        except ValueError as exc:
+            _fail_frame(job, {"type": "ValueError", "message": "the outputs cannot be sent as JSON: %s" % exc, "traceback": ""}, captured.getvalue())
     except BaseException as exc:  # noqa: BLE001 - every failure is reported, cancellation included
         sys.stdout, sys.stderr = saved
-        _send({"type": "failed", "job": job, "error": _describe(exc, filename, frame.get("requirements") or ()),
-               "stdout": captured.getvalue()})
+        _fail_frame(job, _describe(exc, filename, frame.get("requirements") or ()), captured.getvalue())
     finally:
         sys.stdout, sys.stderr = saved
 
