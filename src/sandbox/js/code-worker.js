@@ -13,10 +13,11 @@
  * Transport (shared-channel.js has the memory layout and the full protocol): jobs arrive and
  * results leave through a SharedArrayBuffer, with a MessagePort in each direction for what does
  * not fit. Between jobs the thread blocks in `Atomics.wait` on the job doorbell, after spinning on
- * it for a short while: on this class of machine (a VM whose idle vCPUs halt) waking a sleeping
- * thread costs tens of µs on both sides, more than a trivial node's whole work, and a chain of
- * nodes hands the next job over within that spin window. At most `spinSlots.length` workers of a
- * pool spin at once (one fewer than the cores), so spinning never takes the host's core.
+ * it for up to `spinMs`: where idle cores halt (virtual machines especially), waking a sleeping
+ * thread costs tens of µs on both sides, more than a trivial node's whole work, while a chain of
+ * nodes hands over its next job within a few µs to tens of µs. Spinning is bounded three ways: by
+ * time, by the pool's spin slots (at most one spinning worker fewer than there are cores, so the
+ * host keeps a core), and by a SpinBudget that stops spinning when spins stop paying off.
  *
  * Host calls are posted on the `toHost` port and announced with a bump of the TO_HOST doorbell.
  * Synchronous ones (`tool.run`, `llm.ask`) then block in `Atomics.wait` on SYNC_REPLY until the host

@@ -6,7 +6,8 @@
  *
  * Idle workers are handed out last-in first-out: the worker that just finished is the one most
  * likely still spinning on its job doorbell (code-worker.js), so the next job starts without a
- * thread wake-up. The pool's spin slots allow one spinning worker fewer than there are cores.
+ * thread wake-up. The pool's spin slots allow one spinning worker fewer than there are cores, so
+ * the host thread always keeps a core (and a one-core machine never spins).
  */
 import { availableParallelism } from "node:os";
 import { RuntimeClosedError } from "../../errors.js";
@@ -18,10 +19,15 @@ export interface JsWorkerPoolOptions {
   /** V8 old-generation limit per worker, in MB (default 256). */
   memoryLimitMb?: number;
   /**
-   * How long an idle worker spins waiting for its next job before it sleeps, in ms (default 0.2);
-   * 0 turns spinning off. Long enough to cover the engine's work between two nodes of a chain.
+   * How long an idle worker spins waiting for its next job before it sleeps, in ms (default 0.2,
+   * enough to cover the engine's work between two nodes of a chain); 0 turns spinning off.
    */
   idleSpinMs?: number;
+  /**
+   * How long the host polls for a job's result from its event loop before it sleeps on it, in ms
+   * (default 0.1, a small node's whole run); 0 turns polling off.
+   */
+  resultPollMs?: number;
 }
 
 const DEFAULT_IDLE_SPIN_MS = 0.2;
@@ -42,12 +48,14 @@ export class JsWorkerPool {
   readonly #waiters: Waiter[] = [];
   readonly #spinSlots = new Int32Array(new SharedArrayBuffer(4 * Math.max(0, availableParallelism() - 1)));
   readonly #idleSpinMs: number;
+  readonly #resultPollMs: number;
   #closed = false;
 
   constructor(options: JsWorkerPoolOptions = {}) {
     this.maxWorkers = Math.max(1, options.maxWorkers ?? 8);
     this.memoryLimitMb = options.memoryLimitMb ?? 256;
     this.#idleSpinMs = Math.max(0, options.idleSpinMs ?? DEFAULT_IDLE_SPIN_MS);
+    this.#resultPollMs = Math.max(0, options.resultPollMs ?? DEFAULT_RESULT_POLL_MS);
   }
 
   /** Number of live worker threads (for tests and diagnostics). */
@@ -81,7 +89,7 @@ export class JsWorkerPool {
   }
 
   #spawn(): JsWorker {
-    const worker = new JsWorker({ memoryLimitMb: this.memoryLimitMb, spinSlots: this.#spinSlots, spinMs: this.#idleSpinMs, resultPollMs: DEFAULT_RESULT_POLL_MS });
+    const worker = new JsWorker({ memoryLimitMb: this.memoryLimitMb, spinSlots: this.#spinSlots, spinMs: this.#idleSpinMs, resultPollMs: this.#resultPollMs });
     worker.onExit = () => {
       this.#all.delete(worker);
       const index = this.#idle.indexOf(worker);

@@ -3,10 +3,12 @@
  * job's host calls, and is terminated (never asked) when the job's signal aborts.
  *
  * Jobs and results travel through shared memory (shared-channel.js describes the protocol): the
- * host writes a job and rings the worker's doorbell, then waits for its own doorbell with
- * `Atomics.waitAsync`, which never blocks the event loop. Each wake reads the result header first
- * and drains the `toHost` port second, so host calls posted before the result are served before the
- * result settles the job. No 'message' listener is involved after start-up.
+ * host writes a job and rings the worker's doorbell, then watches its own doorbell without ever
+ * blocking the event loop: first by polling from setImmediate for up to `resultPollMs` (a sleeping
+ * host thread can take tens of µs to wake, more than a small node's whole run; a SpinBudget stops
+ * the polling when it stops paying off), then with `Atomics.waitAsync`. Each look reads the result
+ * header first and drains the `toHost` port second, so host calls posted before the result are
+ * served before the result settles the job. No 'message' listener is involved after start-up.
  *
  * Ownership: the pool owns JsWorker instances; a JsWorker owns its Worker, its ports and every
  * listener it adds. `run` settles exactly once per job; when it rejects because of an abort the
@@ -223,8 +225,7 @@ export class JsWorker {
   /** Serves the job's host calls and settles it with its result; returns once the job is over. */
   async #awaitResult(job: ActiveJob): Promise<void> {
     const { control } = this.#channel;
-    // Poll from the event loop (setImmediate: I/O and timers keep running) for a result that comes
-    // quickly, rather than sleeping: waking the host thread costs tens of µs on some machines.
+    // Polling from setImmediate lets I/O and timers run between two looks.
     let pollUntil = this.#resultPollMs > 0 && this.#pollBudget.tryTake() ? performance.now() + this.#resultPollMs : 0;
     while (this.#job === job) {
       const seen = Atomics.load(control, TO_HOST);

@@ -4,10 +4,10 @@
  * `js-worker.ts` on the host and `code-worker.js` in the thread). Plain JavaScript so that the
  * worker can load it from `src/` under the test runner as well as from `dist/`.
  *
- * Why not postMessage: a warm trivial node is dominated by transport. A `postMessage` costs the
- * sender ~17–30 µs here (serialisation plus the native wake-up of the other thread) and the
- * 'message' event machinery more on the receiving side. Jobs and results instead go through one
- * SharedArrayBuffer per worker:
+ * Why not postMessage: a warm trivial node is dominated by transport. On the 2-core bench VM a
+ * `postMessage` cost the host ~29 µs per job and the worker ~6–10 µs (serialisation, the native
+ * wake-up of the other thread), plus the 'message' event machinery on the receiving side. Jobs and
+ * results instead go through one SharedArrayBuffer per worker:
  *
  *   control (Int32Array)  doorbells, the current job's header, the last result's header
  *   job region            host → worker: node id, code, inputs JSON as UTF-8, one after another
@@ -23,9 +23,10 @@
  *           write the result (or post it on the `toHost` port when it does not fit), store
  *           RESULT_JOB, bump TO_HOST and notify it.
  *   worker: a host call (`tool.run` …) is posted on the `toHost` port, then TO_HOST is bumped.
- *   host:   while a job runs it waits on TO_HOST with `Atomics.waitAsync`; on each wake it reads
- *           RESULT_JOB first, then drains `toHost` with `receiveMessageOnPort` (so a call posted
- *           before the result is always served before the result settles the job), then settles.
+ *   host:   while a job runs it watches TO_HOST (polling from the event loop for a short while,
+ *           then with `Atomics.waitAsync`); on each look it reads RESULT_JOB first, then drains
+ *           `toHost` with `receiveMessageOnPort` (so a call posted before the result is always
+ *           served before the result settles the job), then settles.
  *
  * The host only writes a job while the worker is idle, and the worker only writes a result while it
  * runs that job, so neither region needs a lock. The regions are sized for ordinary payloads; larger
