@@ -6,6 +6,7 @@
  * its signal aborts.
  */
 import { RuntimeClosedError } from "../errors.js";
+import { subscribeAbort } from "../signals/subscribe-abort.js";
 
 export interface PoolWorker<Job, Result> {
   run(job: Job): Promise<Result>;
@@ -18,8 +19,7 @@ export interface PoolWorker<Job, Result> {
 interface Waiter<W> {
   resolve(worker: W): void;
   reject(error: unknown): void;
-  signal: AbortSignal;
-  onAbort(): void;
+  unsubscribe(): void;
 }
 
 export class WorkerPool<Job extends { signal: AbortSignal }, Result, W extends PoolWorker<Job, Result>> {
@@ -57,7 +57,7 @@ export class WorkerPool<Job extends { signal: AbortSignal }, Result, W extends P
   async close(): Promise<void> {
     this.#closed = true;
     for (const waiter of this.#waiters.splice(0)) {
-      waiter.signal.removeEventListener("abort", waiter.onAbort);
+      waiter.unsubscribe();
       waiter.reject(new RuntimeClosedError());
     }
     this.#idle.length = 0;
@@ -87,14 +87,12 @@ export class WorkerPool<Job extends { signal: AbortSignal }, Result, W extends P
       const waiter: Waiter<W> = {
         resolve,
         reject,
-        signal,
-        onAbort: () => {
+        unsubscribe: subscribeAbort(signal, () => {
           const index = this.#waiters.indexOf(waiter);
           if (index >= 0) this.#waiters.splice(index, 1);
           reject(signal.reason);
-        },
+        }),
       };
-      signal.addEventListener("abort", waiter.onAbort, { once: true });
       this.#waiters.push(waiter);
     });
   }
@@ -111,7 +109,7 @@ export class WorkerPool<Job extends { signal: AbortSignal }, Result, W extends P
       if (!worker && this.#all.size < this.maxWorkers) worker = this.#spawn();
       if (!worker) return;
       const waiter = this.#waiters.shift()!;
-      waiter.signal.removeEventListener("abort", waiter.onAbort);
+      waiter.unsubscribe();
       waiter.resolve(worker);
     }
   }

@@ -7,15 +7,20 @@ const log: ToolLog = { started: [], finished: [], aborted: [] };
 const runtime = createRuntime({ tools: testTools(log) });
 afterAll(() => runtime.close());
 
-function cancelAfter(ms: number): { controller: AbortController; firedAt: () => number } {
+/** Aborts once `ready()` holds (polled every 5 ms, bounded), so a slow machine cannot cancel too early. */
+function cancelWhen(ready: () => boolean, limitMs = 5000): { controller: AbortController; firedAt: () => number } {
   const controller = new AbortController();
   let at = 0;
-  setTimeout(() => {
+  const end = performance.now() + limitMs;
+  const poll = setInterval(() => {
+    if (!ready() && performance.now() < end) return;
+    clearInterval(poll);
     at = performance.now();
     controller.abort();
-  }, ms);
+  }, 5);
   return { controller, firedAt: () => at };
 }
+
 
 describe("cancellation", () => {
   it("a cancel while a batch runs settles within 100 ms, keeps finished steps and marks the rest cancelled", async () => {
@@ -31,7 +36,8 @@ describe("cancellation", () => {
       ],
       [edge("root", "quick"), edge("root", "spinning", { order: 1 }), edge("root", "sleeping", { order: 2 }), edge("root", "queued", { order: 3 }), edge("quick", "after")],
     );
-    const { controller, firedAt } = cancelAfter(300);
+    // Cancel once the quick siblings are done and the spinning node is running.
+    const { controller, firedAt } = cancelWhen(() => log.finished.includes("queued") && log.started.includes("sleeping"));
     const result = await runtime.run(wf, { signal: controller.signal, maxParallel: 3 });
     const settleMs = performance.now() - firedAt();
     expect(settleMs).toBeLessThan(100);
@@ -49,7 +55,8 @@ describe("cancellation", () => {
 
   it("a tool that ignores its signal is abandoned: the run ends cancelled without waiting for it", async () => {
     const wf = workflow("s", [tool("s", "stubborn", { tool_args: { ms: 3000 } })]);
-    const { controller, firedAt } = cancelAfter(100);
+    const startedBefore = log.started.filter((id) => id === "s").length;
+    const { controller, firedAt } = cancelWhen(() => log.started.filter((id) => id === "s").length > startedBefore);
     const result = await runtime.run(wf, { signal: controller.signal });
     expect(performance.now() - firedAt()).toBeLessThan(100);
     expect(result.status).toBe("cancelled");
@@ -59,7 +66,8 @@ describe("cancellation", () => {
   it("cancelling a JavaScript node blocked in a synchronous tool call terminates it and aborts the tool", async () => {
     const before = log.aborted.length;
     const wf = workflow("c", [js("c", "console.log('calling'); tool.run('sleep', { ms: 10000 }); outputs.x = 1")]);
-    const { controller, firedAt } = cancelAfter(200);
+    const startedBefore = log.started.filter((id) => id === "c").length;
+    const { controller, firedAt } = cancelWhen(() => log.started.filter((id) => id === "c").length > startedBefore);
     const result = await runtime.run(wf, { signal: controller.signal });
     expect(performance.now() - firedAt()).toBeLessThan(100);
     expect(result.status).toBe("cancelled");
