@@ -14,6 +14,7 @@ import { registerGraphCommand } from "./graph-command.js";
 import { registerMockLlmCommand } from "./mock-llm-command.js";
 import { reportError } from "./report-error.js";
 import { registerRunCommand } from "./run-command.js";
+import { registerServeCommand } from "./serve-command.js";
 import { registerValidateCommand } from "./validate-command.js";
 
 export interface MainHooks {
@@ -45,6 +46,7 @@ function buildProgram(context: CommandContext): Command {
   registerValidateCommand(program, context);
   registerGraphCommand(program, context);
   registerMockLlmCommand(program, context);
+  registerServeCommand(program, context);
   return program;
 }
 

@@ -1,2 +1,2 @@
-export { findConfigFile, loadConfig } from "./load-config.js";
+export { findConfigFile, loadConfig, secretsFilePath } from "./load-config.js";
 export type { ConfigDiscovery, FlockflowConfig, LoadedConfig } from "./load-config.js";

@@ -73,11 +73,16 @@ export function loadConfig(options: ConfigDiscovery = {}): LoadedConfig {
   return { config, source };
 }
 
+/** Where secrets live (SPEC §6): `$FLOCKFLOW_SECRETS`, else `~/.flockflow/secrets.json`. */
+export function secretsFilePath(env: NodeJS.ProcessEnv = process.env, homeDir?: string): string {
+  return env.FLOCKFLOW_SECRETS ?? path.join(homeDir ?? env.HOME ?? os.homedir(), ".flockflow", "secrets.json");
+}
+
 function lazySecrets(env: NodeJS.ProcessEnv, homeDir?: string): () => Record<string, unknown> {
   let cached: Record<string, unknown> | undefined;
   return () => {
     if (cached) return cached;
-    const file = env.FLOCKFLOW_SECRETS ?? path.join(homeDir ?? os.homedir(), ".flockflow", "secrets.json");
+    const file = secretsFilePath(env, homeDir);
     if (!existsSync(file)) {
       cached = {};
       return cached;

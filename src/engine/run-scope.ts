@@ -21,8 +21,11 @@ export class RunScope {
     this.#external = external;
     this.deadlineAt = runTimeoutMs !== undefined && runTimeoutMs > 0 ? performance.now() + runTimeoutMs : undefined;
     if (runTimeoutMs !== undefined && runTimeoutMs > 0) {
-      const reason = new TimeoutError("run", runTimeoutMs, `Run timed out: run_id=${runId} timeout_s=${formatSeconds(runTimeoutMs)}`);
-      this.#timer = setTimeout(() => this.#controller.abort(reason), runTimeoutMs);
+      // The error (and its stack) is built only if the deadline fires.
+      this.#timer = setTimeout(
+        () => this.#controller.abort(new TimeoutError("run", runTimeoutMs, `Run timed out: run_id=${runId} timeout_s=${formatSeconds(runTimeoutMs)}`)),
+        runTimeoutMs,
+      );
     }
     if (external) {
       if (external.aborted) this.#abortFromExternal();

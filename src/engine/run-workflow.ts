@@ -327,6 +327,7 @@ class WorkflowRun {
         // The child uses its own metadata for node timeouts (SPEC §3 "Fixed").
         nodeTimeoutMs: undefined,
         onEvent: undefined,
+        onStep: undefined,
         depth: this.#options.depth + 1,
       },
       this.#deps,
@@ -366,6 +367,7 @@ class WorkflowRun {
       error: step.error,
       ts: Date.now(),
     });
+    this.#options.onStep?.(step);
   }
 }
 

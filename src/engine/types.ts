@@ -84,6 +84,8 @@ export interface EngineRunOptions {
   maxSteps: number;
   stopOnError: boolean;
   onEvent?: EventListener;
+  /** Called with each step record as soon as it is recorded (before the next batch starts). */
+  onStep?: (step: StepRecord) => void;
   /** 0 for a top-level run, 1 inside a sub-workflow. */
   depth: number;
   /** Run-level LLM override (model, key, base URL, proxy policy) for every call of the run. */

@@ -17,7 +17,7 @@ import { loadWorkflow, validateWorkflow } from "../model/load-workflow.js";
 import type { Workflow } from "../model/types.js";
 import { runWorkflow, type EngineDeps } from "../engine/run-workflow.js";
 import type { RunLlmOverrides } from "../nodes/index.js";
-import type { EventListener, HistoryMode, RunResult } from "../engine/types.js";
+import type { EventListener, HistoryMode, RunResult, StepRecord } from "../engine/types.js";
 import { JsWorkerPool } from "../sandbox/js/js-worker-pool.js";
 import { PythonPool } from "../sandbox/python/python-pool.js";
 import { builtinTools } from "../tools/builtin/index.js";
@@ -61,6 +61,11 @@ export interface RunOptions {
   maxParallel?: number;
   historyMode?: HistoryMode;
   onEvent?: EventListener;
+  /**
+   * Called with each step's full record as soon as the engine has recorded it — what a store needs
+   * so that a crash loses no finished step.
+   */
+  onStep?: (step: StepRecord) => void;
   runId?: string;
   stopOnError?: boolean;
   maxSteps?: number;
@@ -220,6 +225,7 @@ function toEngineOptions(options: RunOptions) {
     maxSteps,
     stopOnError: options.stopOnError ?? true,
     onEvent: options.onEvent,
+    onStep: options.onStep,
     depth: 0,
     llm: options.llm,
   };

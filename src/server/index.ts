@@ -1,0 +1,13 @@
+export { buildApp, routesOf } from "./build-app.js";
+export type { BuildAppOptions, RouteSummary } from "./build-app.js";
+export { startService, DEFAULT_HOST, DEFAULT_PORT } from "./create-service.js";
+export type { Service, ServiceOptions } from "./create-service.js";
+export { RunManager, ActiveRun, ServiceClosingError } from "./run-manager.js";
+export type { FinishedRun, RunSubscriber, SequencedEvent, StartRunRequest } from "./run-manager.js";
+export { WorkflowFolders, isValidWorkflowId, writeAtomic, WORKFLOW_ID_PATTERN } from "./workflow-folders.js";
+export type { WorkflowDraft, WorkflowSummary } from "./workflow-folders.js";
+export { TokenSet, bearerToken } from "./auth.js";
+export { resolveApiTokens, API_TOKEN_FILE } from "./api-tokens.js";
+export { parseServerSettings } from "./server-config.js";
+export type { ServerSettings } from "./server-config.js";
+export type { ServiceTriggers } from "./app-context.js";
