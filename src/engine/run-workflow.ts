@@ -67,6 +67,9 @@ interface Outcome {
   stopKind: StopKind | undefined;
 }
 
+/** Node types whose executor hands the payload to a worker as JSON, which is a copy already. */
+const SERIALISES_INPUTS: ReadonlySet<string> = new Set(["javascript", "python", "logic"]);
+
 const EMPTY: Record<string, never> = Object.freeze({}) as Record<string, never>;
 
 export function runWorkflow(workflow: Workflow, options: EngineRunOptions, deps: EngineDeps, link?: ChildRunLink): Promise<RunResult> {
@@ -297,8 +300,8 @@ class WorkflowRun {
       runId,
       node,
       workflow: this.#plan.workflow,
-      // JavaScript nodes get their copy when the payload is serialised for the worker.
-      inputs: node.type === "javascript" ? payload : deepCopy(payload),
+      // Code nodes get their copy when the payload is serialised for their worker.
+      inputs: SERIALISES_INPUTS.has(node.type) ? payload : deepCopy(payload),
       signal,
       services,
       llm: askLlm,

@@ -33,12 +33,18 @@ export function pythonEnvironment(hostEnv: NodeJS.ProcessEnv, workspaceDir: stri
 export class PythonPool extends WorkerPool<PythonJob, PythonJobResult, PythonWorker> {
   constructor(options: PythonPoolOptions) {
     const env = pythonEnvironment(options.env ?? process.env, options.workspaceDir, options.dataDir);
-    const executable = options.executable ?? "python3";
+    let executable = options.executable ?? "python3";
     super(options.maxWorkers ?? 4, () => {
       // Workers run in the workspace folder; spawn reports a missing cwd as ENOENT, like a missing
       // interpreter, so make sure it exists first.
       mkdirSync(options.workspaceDir, { recursive: true });
-      return new PythonWorker({ executable, env, cwd: options.workspaceDir });
+      const worker = new PythonWorker({ executable, env, cwd: options.workspaceDir });
+      // Later workers start the interpreter the first one reported, not a launcher in front of it
+      // (a pyenv shim costs ~70 ms per start).
+      worker.ready.then(() => {
+        if (worker.interpreterPath) executable = worker.interpreterPath;
+      }, () => {});
+      return worker;
     });
   }
 }

@@ -44,7 +44,7 @@ export interface PythonWorkerOptions {
 }
 
 type WorkerFrame =
-  | { type: "ready"; python: string }
+  | { type: "ready"; python: string; executable?: string }
   | { type: "call"; job: number; id: number; call: HostCall }
   | { type: "done"; job: number; outputs: Record<string, unknown>; stdout: string; retire?: boolean }
   | { type: "failed"; job: number; error: { type: string; message: string; traceback: string }; stdout: string };
@@ -55,9 +55,13 @@ interface ActiveJob {
   reject(error: unknown): void;
   signal: AbortSignal;
   onAbort(): void;
-  calls: AbortController;
+  /** Made on the job's first host call: most nodes make none. */
+  calls: AbortController | undefined;
   hostCalls: HostCallHandler;
 }
+
+/** The abort reason of host calls still running when their node finished (never shown to users). */
+const NODE_FINISHED = new WorkerCrashError("the node finished");
 
 export class PythonWorker {
   readonly #child: ChildProcess;
@@ -119,8 +123,16 @@ export class PythonWorker {
     this.#setRef(false);
   }
 
+  /** The interpreter's real path as the worker reported it (`sys.executable`). */
+  interpreterPath: string | undefined;
+
   get exited(): boolean {
     return this.#exited || this.#retiring;
+  }
+
+  /** Resolves once the worker has said it is ready (and its Python is recent enough). */
+  get ready(): Promise<void> {
+    return this.#ready;
   }
 
   get pid(): number | undefined {
@@ -135,15 +147,15 @@ export class PythonWorker {
     if (frame.length > MAX_FRAME_BYTES) throw new WorkerCrashError(`the inputs of node '${job.nodeId}' are larger than ${MAX_FRAME_BYTES} bytes`);
     return new Promise<PythonJobResult>((resolve, reject) => {
       const id = this.#nextJob++;
-      const calls = new AbortController();
       const onAbort = (): void => {
         // Stop the work first, then settle: kill the process group, abort the host calls.
         const reason = job.signal.reason as unknown;
-        calls.abort(reason);
+        active.calls?.abort(reason);
         this.#job = undefined;
         void this.terminate().then(() => reject(reason));
       };
-      this.#job = { id, resolve, reject, signal: job.signal, onAbort, calls, hostCalls: job.hostCalls };
+      const active: ActiveJob = { id, resolve, reject, signal: job.signal, onAbort, calls: undefined, hostCalls: job.hostCalls };
+      this.#job = active;
       job.signal.addEventListener("abort", onAbort, { once: true });
       this.#setRef(true);
       this.#stdin.write(`${frame}\n`);
@@ -177,7 +189,7 @@ export class PythonWorker {
   #finish(job: ActiveJob): void {
     this.#job = undefined;
     job.signal.removeEventListener("abort", job.onAbort);
-    if (!job.calls.signal.aborted) job.calls.abort(new WorkerCrashError("the node finished"));
+    if (job.calls && !job.calls.signal.aborted) job.calls.abort(NODE_FINISHED);
     this.#setRef(false);
   }
 
@@ -199,6 +211,7 @@ export class PythonWorker {
     const job = this.#job;
     switch (frame.type) {
       case "ready":
+        if (frame.executable) this.interpreterPath = frame.executable;
         this.#onReady(frame.python);
         return;
       case "call":
@@ -229,6 +242,7 @@ export class PythonWorker {
     };
     let pending: Promise<unknown>;
     try {
+      job.calls ??= new AbortController();
       pending = job.hostCalls(call, job.calls.signal);
     } catch (error) {
       pending = Promise.reject(error);

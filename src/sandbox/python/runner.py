@@ -285,6 +285,22 @@ def _fail_frame(job, error, stdout):
                "error": {"type": "ProtocolError", "message": "the node's failure could not be reported: %s" % exc, "traceback": ""}})
 
 
+# Compiled node code, by (node id, code): a loop or a workflow run many times compiles once.
+_compiled = {}
+_COMPILED_LIMIT = 256
+
+
+def _compile(code_text, filename):
+    key = (filename, code_text)
+    code = _compiled.get(key)
+    if code is None:
+        code = compile(code_text, filename, "exec")
+        if len(_compiled) >= _COMPILED_LIMIT:
+            _compiled.clear()
+        _compiled[key] = code
+    return code
+
+
 def _run_job(frame):
     job = frame["job"]
     node_id = frame.get("node_id") or "node"
@@ -309,7 +325,7 @@ def _run_job(frame):
     sys.stdin = io.TextIOWrapper(io.BytesIO(b""), encoding="utf-8")
     sys.stdout = sys.stderr = captured
     try:
-        code = compile(frame["code"], filename, "exec")
+        code = _compile(frame["code"], filename)
         try:
             exec(code, namespace)
         except SystemExit:
@@ -366,7 +382,7 @@ _jobs = queue.Queue()
 
 def main():
     threading.Thread(target=_reader, name="flockflow-reader", daemon=True).start()
-    _send({"type": "ready", "python": "%d.%d.%d" % sys.version_info[:3]})
+    _send({"type": "ready", "python": "%d.%d.%d" % sys.version_info[:3], "executable": sys.executable})
     while True:
         frame = _jobs.get()
         _cancelled.clear()

@@ -1,0 +1,31 @@
+/**
+ * flockflow's LLM runtime called directly: one `LlmRuntime` per case (so its connection pool starts
+ * empty), provider `max_connections` = the pool limit, built-in settings (deadlines armed: total,
+ * TTFT, idle), no event listener unless the case watches tokens. A cancel aborts with
+ * RunCancelledError, the reason the engine uses.
+ */
+import { LlmRuntime } from "../../../dist/llm/llm-runtime.js";
+import { API_KEY, MODEL } from "./chat-body.mjs";
+
+export function llmConfig(baseUrl, maxConnections) {
+  return {
+    provider: { mock: { type: "openai-compatible", options: { baseURL: baseUrl, apiKey: API_KEY, max_connections: maxConnections, stream: true } } },
+    default_models: { llm: { provider_id: "mock", model_id: MODEL } },
+  };
+}
+
+export const flockflowRuntime = {
+  key: "runtime",
+  label: "flockflow `LlmRuntime.ask`",
+  async open(baseUrl, { maxConnections }) {
+    const runtime = new LlmRuntime({ config: llmConfig(baseUrl, maxConnections), env: {} });
+    const baseSettings = runtime.baseSettings;
+    return {
+      call(prompt, { signal = new AbortController().signal, onToken, model } = {}) {
+        const onEvent = onToken ? (event) => event.type === "llm.token" && onToken(event.text) : undefined;
+        return runtime.ask({ prompt, model, baseSettings, overrideSettings: {} }, { signal, onEvent });
+      },
+      close: () => runtime.close(),
+    };
+  },
+};

@@ -1,0 +1,121 @@
+/**
+ * Turns the LLM bench's results into Markdown, and rewrites the LLM section of docs/benchmarks.md
+ * (between `<!-- llm:start -->` and `<!-- llm:end -->`). The engine section and everything else in
+ * the file are left as they are; when the markers are missing, the section's heading, its
+ * explanation and the markers are appended at the end.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { formatMs } from "../engine/render-report.mjs";
+
+export const SECTION_START = "<!-- llm:start -->";
+export const SECTION_END = "<!-- llm:end -->";
+
+/** Issue 3's "for scale" figures, measured earlier on this machine; never re-measured here. */
+export const REFERENCE_FIGURES = [
+  ["raw undici, 64 connections, concurrency 64, mock at ~21 ms per streamed call", "~2,800 calls/s"],
+  ["openai@6 at concurrency 64 / raw undici", "~0.73, ~112 connections"],
+  ["ai@6 at concurrency 64 / raw undici", "~0.16–0.20, ~125 connections"],
+  ["abort → server sees the socket close, p99 (raw undici, openai@6, ai@6)", "2–6 ms"],
+  ["openai@6 and ai@6: a cancelled stream", "ends silently (looks like success)"],
+  ["openai@6: listeners left on a shared signal", "one per call"],
+  ["Flocks (Python) `LLMClient.ask`: throughput at any concurrency", "~40 calls/s"],
+  ["Flocks: TCP connections", "one per call"],
+  ["Flocks: cancel → socket closed", "39 ms p50, 96 ms max"],
+];
+
+const row = (cells) => `| ${cells.join(" | ")} |`;
+const yesNo = (met) => (met ? "yes" : "**no**");
+const ms = (value) => (value === undefined ? "–" : formatMs(value));
+const ratio = (value) => (value === undefined ? "–" : `${value.toFixed(2)}×`);
+
+/**
+ * `throughput`: { label, concurrency, callsPerS, vsUndici, p50Ms, p99Ms, cpuPerCallUs, connectionsOpened, calls, warnings }
+ * `cancels`: { label, serverP50Ms, serverP99Ms, serverMaxMs, settleP50Ms, settleP99Ms, outcome, count, missing }
+ * `listeners`: { label, calls, listeners, warnings }
+ * `goals`: { label, value, goal, met }
+ */
+export function renderMarkdown({ machine, throughput, cancels, listeners, goals }) {
+  const lines = [
+    `Measured ${machine.date} with Node ${machine.node} on ${machine.cpu} (${machine.cores} cores), flockflow ${machine.commit} ` +
+      `(undici ${machine.flockflowUndici}); ${machine.versions}. Mock LLM in a child process, ${machine.pacing}; ` +
+      `clock offset between the two processes ${machine.clockOffset}. ${machine.mode} ` +
+      `1-minute load average ${machine.loadBefore.toFixed(2)} before the run, ${machine.loadAfter.toFixed(2)} after; the run took ${machine.durationS} s.`,
+    "",
+    row(["Streamed calls", "Concurrency", "Calls/s", "× raw undici", "p50", "p99", "Client CPU per call", "TCP connections opened", "Calls", "Node warnings"]),
+    row(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---"]),
+    ...throughput.map((t) =>
+      row([t.label, String(t.concurrency), t.callsPerS.toFixed(0), ratio(t.vsUndici), ms(t.p50Ms), ms(t.p99Ms), `${t.cpuPerCallUs.toFixed(0)} µs`, String(t.connectionsOpened), String(t.calls), t.warnings || "none"]),
+    ),
+    "",
+    row(["Cancel of a stalled stream", "abort → server sees close, p50", "p99", "max", "abort → call settles, p50", "p99", "How the cancelled call ends", "Cancels"]),
+    row(["---", "---:", "---:", "---:", "---:", "---:", "---", "---:"]),
+    ...cancels.map((c) =>
+      row([c.label, ms(c.serverP50Ms), ms(c.serverP99Ms), ms(c.serverMaxMs), ms(c.settleP50Ms), ms(c.settleP99Ms), c.outcome, c.missing > 0 ? `${c.count} (${c.missing} never seen closing)` : String(c.count)]),
+    ),
+    "",
+    row(["One long-lived AbortSignal passed to every call", "Calls", "`abort` listeners left on it", "Node warnings during the case"]),
+    row(["---", "---:", "---:", "---"]),
+    ...listeners.map((l) => row([l.label, String(l.calls), String(l.listeners), l.warnings || "none"])),
+    "",
+    row(["Goal (issue 3, from this run)", "Value", "Goal", "Met"]),
+    row(["---", "---:", "---", "---"]),
+    ...goals.map((g) => row([g.label, g.value, g.goal, g.met === undefined ? "" : yesNo(g.met)])),
+    "",
+    row(["Reference figures (issue 3 \"for scale\"; measured earlier on this machine, not in this run)", "Value"]),
+    row(["---", "---:"]),
+    ...REFERENCE_FIGURES.map(([label, value]) => row([label, value])),
+  ];
+  return lines.join("\n");
+}
+
+const SECTION_INTRO = `## LLM calls
+
+\`bench/llm/run.mjs\` makes the same streamed Chat Completions calls through five clients against
+flockflow's mock LLM server, which runs in a child process so that client and server do not share
+an event loop. Run it from the repository root:
+
+\`\`\`sh
+npm run build && npm install --prefix bench && node bench/llm/run.mjs --write
+\`\`\`
+
+\`--write\` rewrites the section between the markers below; \`--quick\` makes a smaller run.
+\`bench/README.md\` describes each client and how each number is taken.
+
+What the numbers mean:
+
+- **Clients**: raw \`undici.request\` on an \`Agent({ connections: 64 })\` reading the SSE body to its
+  end (the floor); flockflow's \`LlmRuntime.ask\` (provider \`max_connections: 64\`, deadlines armed);
+  the same calls from a \`javascript\` node (\`await llm.askAsync(...)\`, K in flight inside one run,
+  \`metadata.llm.concurrency\` = K); \`openai@6\` streaming; \`ai@6\` \`streamText\` with
+  \`@ai-sdk/openai@3\`. Each case opens a fresh client, so its connection pool starts empty.
+- **Throughput and latency**: at concurrency K, K lanes each start a call as soon as their last one
+  is answered; after warm-up, 2,000 timed calls. Latency is per call, start to end of stream
+  (inside the JavaScript node: \`Date.now()\`, 1 ms resolution). The mock sends 8 content chunks
+  2.5 ms apart, about 18–20 ms per call with nothing else in flight.
+- **Client CPU per call**: CPU time of the bench process (all its threads, the JavaScript node's
+  worker included) over the timed calls, divided by 2,000. Unlike calls/s it hardly moves when other
+  work shares the 2 cores, so it is the column to compare overheads by.
+- **TCP connections opened**: counted by the server, from the fresh client's first call to its last.
+- **Cancel**: a stream that stalls after two chunks is aborted once both reached the client; the time
+  runs from \`abort()\` (for the JavaScript node, the abort of the run's signal) to the server's
+  record of the client closing, both read on the shared system clock. The last column says whether
+  the cancelled call rejects or looks like a success.
+- **Listeners**: abort listeners left on one long-lived signal that 2,000 calls were given.
+
+The reference figures were measured earlier on this machine (issue 3) and are not re-measured.
+
+`;
+
+/** Replace (or add) the LLM section of the doc. */
+export function writeLlmSection(docPath, markdown) {
+  const section = `${SECTION_START}\n${markdown}\n${SECTION_END}`;
+  let text = existsSync(docPath) ? readFileSync(docPath, "utf8") : "# Benchmarks\n";
+  const start = text.indexOf(SECTION_START);
+  const end = text.indexOf(SECTION_END);
+  if (start >= 0 && end > start) {
+    text = text.slice(0, start) + section + text.slice(end + SECTION_END.length);
+  } else {
+    text = `${text.trimEnd()}\n\n${SECTION_INTRO}${section}\n`;
+  }
+  writeFileSync(docPath, text);
+}

@@ -1,0 +1,82 @@
+/**
+ * flockflow's mock LLM server, run the way a user runs it (`node bin/flockflow.js mock-llm --port 0
+ * --rules FILE`) in its own child process. The rules go through a file in the bench's temporary
+ * folder; the URL comes from the `mock-llm listening on <url>` line.
+ *
+ * The counters come from `POST /__mock/reset` and `GET /__mock/stats`. Those requests arrive on a
+ * TCP connection too, and the mock counts every connection it accepts, so they all go over one
+ * undici `Client` (a single keep-alive connection) opened before the reset: after the reset,
+ * `connectionsOpened` counts only the service's connections. Should the control connection be
+ * dropped and reopened in between (keep-alive timeout), its reconnections are counted through the
+ * client's `connect` event and subtracted.
+ */
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { Client } from "undici";
+
+const CLI = fileURLToPath(new URL("../../bin/flockflow.js", import.meta.url));
+const STARTUP_TIMEOUT_MS = 10_000;
+const EXIT_TIMEOUT_MS = 5_000;
+
+export async function spawnMockLlm(rules, { dir }) {
+  const rulesFile = path.join(dir, "mock-rules.json");
+  writeFileSync(rulesFile, JSON.stringify(rules));
+  const child = spawn(process.execPath, [CLI, "mock-llm", "--port", "0", "--rules", rulesFile], { stdio: ["ignore", "pipe", "inherit"] });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  let url;
+  try {
+    url = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`mock-llm did not start within ${STARTUP_TIMEOUT_MS} ms`)), STARTUP_TIMEOUT_MS);
+      exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`mock-llm exited early (code ${code})`));
+      });
+      createInterface({ input: child.stdout }).on("line", (line) => {
+        const match = /^mock-llm listening on (\S+)/.exec(line);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      });
+    });
+  } catch (error) {
+    child.kill("SIGKILL");
+    await exited;
+    throw error;
+  }
+
+  const control = new Client(new URL(url).origin, { pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 60_000 });
+  let controlConnects = 0;
+  control.on("connect", () => controlConnects++);
+  const controlRequest = async (method, route) => {
+    const { statusCode, body } = await control.request({ method, path: route });
+    const value = await body.json();
+    if (statusCode !== 200) throw new Error(`mock-llm ${method} ${route}: HTTP ${statusCode}`);
+    return value;
+  };
+  let connectsAtReset = 0;
+
+  return {
+    url,
+    /** Counters restart; the control connection is open by now and no longer counted. */
+    async reset() {
+      await controlRequest("POST", "/__mock/reset");
+      connectsAtReset = controlConnects;
+    },
+    /** `MockStats`, with the control client's reconnections since the reset taken out. */
+    async stats() {
+      const stats = await controlRequest("GET", "/__mock/stats");
+      return { ...stats, connectionsOpened: stats.connectionsOpened - (controlConnects - connectsAtReset) };
+    },
+    async close() {
+      await control.close();
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), EXIT_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
