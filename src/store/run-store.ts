@@ -84,6 +84,11 @@ export class RunStore {
   };
   /** Finished runs per workflow, counted on first need and then kept up to date by #trim. */
   readonly #finishedCounts = new Map<string, number>();
+  /** How many of a running run's steps were already written in full (appendStep), by run id. */
+  readonly #stepsWritten = new Map<string, number>();
+  /** `/invoke` looks these up on every call; undefined values are cached too. */
+  readonly #activeReleaseIds = new Map<string, string | undefined>();
+  readonly #apiKeyHashes = new Map<string, string | undefined>();
   #closed = false;
 
   constructor(options: RunStoreOptions = {}) {
@@ -143,6 +148,7 @@ export class RunStore {
   #writeStep(runId: string, step: NewStep, events: readonly PendingEvent[]): void {
     for (const { seq, event } of events) this.#insertEvent(runId, seq, event);
     this.#sql.upsertStep.run(this.#stepParams(runId, step));
+    this.#stepsWritten.set(runId, Math.max(this.#stepsWritten.get(runId) ?? 0, step.index + 1));
   }
 
   /**
@@ -156,7 +162,11 @@ export class RunStore {
 
   #writeFinish(runId: string, finish: RunFinish, history: readonly StepRecord[], events: readonly PendingEvent[]): void {
     for (const { seq, event } of events) this.#insertEvent(runId, seq, event);
+    // Steps appended as they finished already hold their full record; only the rest are written.
+    const written = this.#stepsWritten.get(runId) ?? 0;
+    this.#stepsWritten.delete(runId);
     history.forEach((step, index) => {
+      if (index < written) return;
       this.#sql.upsertStep.run(
         this.#stepParams(runId, {
           index,
@@ -195,7 +205,9 @@ export class RunStore {
     let finished = this.#finishedCounts.get(workflowId);
     if (finished === undefined) finished = (this.#sql.countFinished.get(workflowId) as { n: number }).n;
     else finished += 1;
-    if (finished > this.retentionRuns) {
+    // Trimmed in batches (an eighth of the limit, so 25 for the default 200): one delete pass every
+    // few runs instead of one per finished run.
+    if (finished > this.retentionRuns + Math.floor(this.retentionRuns / 8)) {
       const old = this.#sql.oldestFinished.all(workflowId, finished - this.retentionRuns) as Array<{ run_id: string }>;
       for (const { run_id: id } of old) {
         this.#sql.deleteSteps.run(id);
@@ -253,6 +265,7 @@ export class RunStore {
     const snapshotText = JSON.stringify(snapshot);
     this.#db.transaction(() => {
       this.#sql.deactivateReleases.run(workflowId);
+      this.#activeReleaseIds.delete(workflowId);
       this.#sql.insertRelease.run(releaseId, workflowId, snapshotText, createdAtMs);
     })();
     return { workflowId, releaseId, snapshot: JSON.parse(snapshotText), createdAt: new Date(createdAtMs).toISOString(), active: true };
@@ -266,7 +279,12 @@ export class RunStore {
 
   /** The active release's id only: what `/invoke` checks per call, without reading the snapshot. */
   activeReleaseId(workflowId: string): string | undefined {
-    return (this.#sql.activeReleaseId.get(workflowId) as { release_id: string } | undefined)?.release_id;
+    // Cached: this store is the only writer of releases, and every write below clears the entry.
+    if (!this.#activeReleaseIds.has(workflowId)) {
+      const id = (this.#sql.activeReleaseId.get(workflowId) as { release_id: string } | undefined)?.release_id;
+      this.#activeReleaseIds.set(workflowId, id);
+    }
+    return this.#activeReleaseIds.get(workflowId);
   }
 
   release(releaseId: string): ReleaseRecord | undefined {
@@ -277,19 +295,26 @@ export class RunStore {
 
   /** Returns the number of releases that were active (0 or 1). */
   deactivateReleases(workflowId: string): number {
+    this.#activeReleaseIds.delete(workflowId);
     return this.#sql.deactivateReleases.run(workflowId).changes;
   }
 
   /** Stores the hash of a workflow's invoke key (replacing the previous one). */
   setApiKeyHash(workflowId: string, keyHash: string): void {
+    this.#apiKeyHashes.delete(workflowId);
     this.#sql.upsertApiKey.run(workflowId, keyHash, Date.now());
   }
 
   apiKeyHash(workflowId: string): string | undefined {
-    return (this.#sql.apiKeyHash.get(workflowId) as { key_hash: string } | undefined)?.key_hash;
+    // Cached like activeReleaseId: every write of a key goes through this store and clears it.
+    if (!this.#apiKeyHashes.has(workflowId)) {
+      this.#apiKeyHashes.set(workflowId, (this.#sql.apiKeyHash.get(workflowId) as { key_hash: string } | undefined)?.key_hash);
+    }
+    return this.#apiKeyHashes.get(workflowId);
   }
 
   deleteApiKey(workflowId: string): void {
+    this.#apiKeyHashes.delete(workflowId);
     this.#sql.deleteApiKey.run(workflowId);
   }
 

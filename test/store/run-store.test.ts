@@ -64,12 +64,14 @@ describe("RunStore", () => {
     const store = open();
     startRun(store, "r1", "wf", Date.parse("2026-01-01T00:00:00.000Z"));
     expect(store.getRun("r1")).toMatchObject({ runId: "r1", workflowId: "wf", status: "running", trigger: { type: "api" }, inputs: { n: 1 }, steps: [] });
-    store.appendStep("r1", step(0, "a"));
-    store.appendStep("r1", step(1, "b", { status: "failed", error: "boom" }));
+    // Steps are appended with their full record as they finish (the engine's onStep)...
+    store.appendStep("r1", step(0, "a", { outputs: { y: 2 }, stdout: "hello\n", startedAtMs: Date.parse("2026-01-01T00:00:00.000Z"), durationMs: 10 }));
+    store.appendStep("r1", step(1, "b", { status: "failed", error: "boom", errorType: "Error", traceback: "line 1", outputs: {}, startedAtMs: Date.parse("2026-01-01T00:00:01.000Z"), durationMs: 20 }));
     expect(store.getRun("r1")!.steps.map((s) => [s.nodeId, s.status, s.error])).toEqual([
       ["a", "succeeded", null],
       ["b", "failed", "boom"],
     ]);
+    // ...so the final write leaves them as they are and adds only steps not yet written.
     store.finishRun(
       "r1",
       { status: "failed", finishedAtMs: Date.parse("2026-01-01T00:00:02.500Z"), outputs: { x: 1 }, error: "b: Error: boom" },
@@ -127,6 +129,22 @@ describe("RunStore", () => {
     const store = open({ file: ":memory:", compaction: { maxStringChars: 10, stringPreviewChars: 3 } });
     store.createRun({ runId: "r1", workflowId: "wf", releaseId: null, trigger: null, inputs: { s: "abcdefghijkl" }, startedAtMs: 1 });
     expect(store.getRun("r1")!.inputs).toEqual({ s: { _type: "string", chars: 12, preview: "abc" } });
+  });
+
+  it("retention trims in batches of an eighth of the limit, back to exactly the limit", () => {
+    const store = open({ file: ":memory:", retentionRuns: 16 });
+    const finishOne = (i: number): void => {
+      const runId = `r${i}`;
+      store.createRun({ runId, workflowId: "wf", releaseId: null, trigger: null, inputs: {}, startedAtMs: 1_000 + i });
+      store.finishRun(runId, { status: "succeeded", finishedAtMs: 2_000 + i, outputs: {}, error: null });
+    };
+    for (let i = 0; i < 18; i++) finishOne(i);
+    expect(store.listRuns("wf", 100)).toHaveLength(18);
+    finishOne(18);
+    const kept = store.listRuns("wf", 100).map((r) => r.runId);
+    expect(kept).toHaveLength(16);
+    expect(kept).toContain("r18");
+    expect(kept).not.toContain("r2");
   });
 
   it("retention keeps the newest N finished runs per workflow with their steps and events; running runs stay", () => {
