@@ -46,27 +46,31 @@ export function summariseCpuProfile(profile) {
   return { totalUs, origins: [...origins].sort((a, b) => b[1] - a[1]), functions: sorted };
 }
 
-/** Markdown for every `.cpuprofile` in `dir`, the busiest first. */
+/**
+ * Markdown for the `.cpuprofile` files in `dir`: tables for the busiest (the server's main thread),
+ * one line for each of the others (worker threads; their "busy" includes time blocked waiting).
+ */
 export function summariseCpuProfiles(dir) {
   const files = readdirSync(dir).filter((name) => name.endsWith(".cpuprofile"));
   if (files.length === 0) return `No .cpuprofile in ${dir}.`;
-  const summaries = files
-    .map((name) => ({ name, ...summariseCpuProfile(JSON.parse(readFileSync(path.join(dir, name), "utf8"))) }))
-    .sort((a, b) => b.totalUs - a.totalUs);
-  const out = [];
-  for (const s of summaries) {
-    const busyUs = s.totalUs - (s.origins.find(([o]) => o === "idle")?.[1] ?? 0);
-    const pct = (us) => `${((100 * us) / busyUs).toFixed(1)} %`;
-    const ms = (us) => `${(us / 1000).toFixed(0)} ms`;
-    out.push(`### ${s.name}: ${ms(s.totalUs)} sampled, ${ms(busyUs)} busy (shares below are of the busy time)`, "");
-    out.push("| Origin | Self time | Share |", "| --- | ---: | ---: |");
-    for (const [name, us] of s.origins) if (name !== "idle") out.push(`| ${name} | ${ms(us)} | ${pct(us)} |`);
-    out.push("", "| Function (all origins) | Where | Self time | Share |", "| --- | --- | ---: | ---: |");
-    for (const f of s.functions.filter((f) => f.origin !== "idle").slice(0, TOP)) out.push(`| \`${f.name}\` | ${f.at || f.origin} | ${ms(f.us)} | ${pct(f.us)} |`);
-    const own = s.functions.filter((f) => f.origin === "flockflow dist/");
-    out.push("", "| Function in flockflow `dist/` | Where | Self time | Share |", "| --- | --- | ---: | ---: |");
-    for (const f of own.slice(0, TOP)) out.push(`| \`${f.name}\` | ${f.at} | ${ms(f.us)} | ${pct(f.us)} |`);
-    out.push("");
+  const summaries = files.map((name) => {
+    const summary = summariseCpuProfile(JSON.parse(readFileSync(path.join(dir, name), "utf8")));
+    return { name, ...summary, busyUs: summary.totalUs - (summary.origins.find(([o]) => o === "idle")?.[1] ?? 0) };
+  });
+  summaries.sort((a, b) => b.busyUs - a.busyUs);
+  const ms = (us) => `${(us / 1000).toFixed(0)} ms`;
+  const [main, ...rest] = summaries;
+  const pct = (us) => `${((100 * us) / main.busyUs).toFixed(1)} %`;
+  const out = [`### ${main.name}: ${ms(main.totalUs)} sampled, ${ms(main.busyUs)} busy (shares below are of the busy time)`, ""];
+  out.push("| Origin | Self time | Share |", "| --- | ---: | ---: |");
+  for (const [name, us] of main.origins) if (name !== "idle") out.push(`| ${name} | ${ms(us)} | ${pct(us)} |`);
+  out.push("", "| Function (all origins) | Where | Self time | Share |", "| --- | --- | ---: | ---: |");
+  for (const f of main.functions.filter((f) => f.origin !== "idle").slice(0, TOP)) out.push(`| \`${f.name}\` | ${f.at || f.origin} | ${ms(f.us)} | ${pct(f.us)} |`);
+  out.push("", "| Function in flockflow `dist/` | Where | Self time | Share |", "| --- | --- | ---: | ---: |");
+  for (const f of main.functions.filter((f) => f.origin === "flockflow dist/").slice(0, TOP)) out.push(`| \`${f.name}\` | ${f.at} | ${ms(f.us)} | ${pct(f.us)} |`);
+  if (rest.length > 0) {
+    out.push("", `Other threads (${rest.length}; time blocked in \`Atomics.wait\` counts as busy here):`, "");
+    for (const s of rest) out.push(`- ${s.name}: ${ms(s.totalUs)} sampled, top: ${s.functions.slice(0, 2).map((f) => `\`${f.name}\` ${ms(f.us)}`).join(", ")}`);
   }
   return out.join("\n");
 }

@@ -4,9 +4,14 @@
  * HTTP, the engine, the run store). The rest is JavaScript-node worker threads, libuv's pool and
  * V8's helper threads (GC); Node names them all `node`, so they are not told apart.
  *
- * Requests/s moves with whatever else shares the 2 cores (here: the load generator itself); CPU
- * per request hardly does, and with C cores it bounds requests/s ≤ C × 10⁶ / (µs per request).
- * Off Linux every reading is undefined and the report leaves the CPU columns empty.
+ * The whole machine's busy time comes from the `cpu` line of /proc/stat (user, nice, system, irq,
+ * softirq, steal): what is left after the server and the bench is everything else on the machine,
+ * which `ps` may not even show (other containers on the same VM).
+ *
+ * Requests/s moves with whatever else shares the 2 cores (here: the load generator itself, and
+ * anything else running); CPU per request hardly does, and with C cores it bounds requests/s ≤
+ * C × 10⁶ / (µs per request). Off Linux every reading is undefined and the report leaves the CPU
+ * columns empty.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -33,21 +38,33 @@ export function serverCpuMs(pid) {
   return totalMs === undefined || mainMs === undefined ? undefined : { totalMs, mainMs };
 }
 
+/** Busy milliseconds of all cores together since boot, from /proc/stat; undefined off Linux. */
+function machineBusyMs() {
+  if (!available) return undefined;
+  const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0].trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already inside user and nice).
+  const [user, nice, system, , , irq, softirq, steal] = fields;
+  return ((user + nice + system + irq + softirq + (steal ?? 0)) * 1000) / ticksPerS;
+}
+
 /**
- * Starts counting the server's CPU and this process's (the load generator's); `stop()` returns
- * the milliseconds each spent since.
+ * Starts counting the server's CPU, this process's (the load generator's) and the whole machine's;
+ * `stop()` returns the milliseconds each spent since.
  */
 export function startCpuCount(serverPid) {
   const server0 = serverCpuMs(serverPid);
   const bench0 = process.cpuUsage();
+  const machine0 = machineBusyMs();
   return {
     stop() {
       const server1 = serverCpuMs(serverPid);
       const bench = process.cpuUsage(bench0);
+      const machine1 = machineBusyMs();
       return {
         serverMs: server0 && server1 ? server1.totalMs - server0.totalMs : undefined,
         serverMainMs: server0 && server1 ? server1.mainMs - server0.mainMs : undefined,
         benchMs: (bench.user + bench.system) / 1000,
+        machineMs: machine0 === undefined ? undefined : machine1 - machine0,
       };
     },
   };

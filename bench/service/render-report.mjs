@@ -28,11 +28,22 @@ function cpuPerAnswer(r) {
   return `${us(r.cpu.serverMs)} (${us(r.cpu.serverMainMs)})`;
 }
 
-/** Cores kept busy during the timed span: the server's, then the load generator's (this process). */
+/**
+ * Cores kept busy during the measured span: by the server, by the load generator (this process),
+ * and by everything else on the machine (other work sharing the 2 cores; the mock is idle here).
+ */
 function coresBusy(r) {
   if (r.cpu?.serverMs === undefined) return "–";
   const spanMs = r.spanS * 1000;
-  return `${(r.cpu.serverMs / spanMs).toFixed(2)} / ${(r.cpu.benchMs / spanMs).toFixed(2)}`;
+  const others = Math.max(0, r.cpu.machineMs - r.cpu.serverMs - r.cpu.benchMs);
+  return `${(r.cpu.serverMs / spanMs).toFixed(2)} / ${(r.cpu.benchMs / spanMs).toFixed(2)} / ${(others / spanMs).toFixed(2)}`;
+}
+
+function llmCores(llm) {
+  if (llm.cpu.serverMs === undefined) return "–";
+  const spanMs = llm.clientMs;
+  const others = Math.max(0, llm.cpu.machineMs - llm.cpu.serverMs - llm.cpu.benchMs);
+  return `${(llm.cpu.serverMs / spanMs).toFixed(2)} / ${(llm.cpu.benchMs / spanMs).toFixed(2)} / ${(others / spanMs).toFixed(2)}`;
 }
 
 /**
@@ -48,7 +59,7 @@ function bestWithinP99(rows) {
   return within.sort((a, b) => b.requestsPerS - a.requestsPerS)[0];
 }
 
-export function goals({ invoke, llm }) {
+export function goals({ invoke, webhook, llm }) {
   const out = [];
   for (const label of [...new Set(invoke.map((r) => r.label))]) {
     const rows = invoke.filter((r) => r.label === label);
@@ -59,10 +70,20 @@ export function goals({ invoke, llm }) {
       goal: `≥ ${count(INVOKE_GOAL_PER_S)}/s`,
       met: best !== undefined && best.requestsPerS >= INVOKE_GOAL_PER_S,
     });
+    // The main thread runs HTTP, the engine and the store: one core's worth of it bounds requests/s
+    // whatever else shares the machine.
+    const leanest = rows.filter((r) => r.cpu?.serverMainMs !== undefined).sort((a, b) => a.cpu.serverMainMs / a.responses - b.cpu.serverMainMs / b.responses)[0];
+    if (leanest) {
+      const mainUs = (leanest.cpu.serverMainMs * 1000) / leanest.responses;
+      out.push({ label: `… ceiling set by the server's main thread alone at its CPU per answer (${mainUs.toFixed(0)} µs, ${leanest.connections} connections), with a core to itself`, value: `${perS(1e6 / mainUs)}/s`, goal: "(information)" });
+    }
   }
   const answers = invoke.reduce((n, r) => n + r.responses, 0);
   const bad = invoke.reduce((n, r) => n + badAnswersAll(r), 0);
   out.push({ label: "`/invoke` requests not answered 200 with a `succeeded` run (all cases, warm-ups included)", value: `${count(bad)} (of ${count(answers)} measured)`, goal: "0", met: bad === 0 });
+  const hooks = webhook.reduce((n, r) => n + r.responses, 0);
+  const badHooks = webhook.reduce((n, r) => n + badAnswersAll(r), 0);
+  out.push({ label: "webhook requests not answered 202 with a run id (warm-ups included)", value: `${count(badHooks)} (of ${count(hooks)} measured)`, goal: "0", met: badHooks === 0 });
   out.push({ label: `${llm.runs} LLM runs: TCP connections the mock saw opened`, value: String(llm.connectionsOpened), goal: `≤ ${llm.poolLimit} (the provider's \`max_connections\`)`, met: llm.connectionsOpened <= llm.poolLimit });
   out.push({ label: `${llm.runs} LLM runs: most calls in flight at the mock`, value: String(llm.peakInFlight), goal: `≤ ${llm.poolLimit}`, met: llm.peakInFlight <= llm.poolLimit });
   return out;
@@ -79,12 +100,12 @@ export function renderMarkdown({ machine, settings, invoke, webhook, llm, store,
     `Measured ${machine.date} with Node ${machine.node} on ${machine.cpu} (${machine.cores} cores), flockflow ${machine.commit}, autocannon ${machine.autocannon}. ` +
       "`flockflow serve` and the mock LLM each run in a child process; **autocannon runs in the bench process and shares the 2 cores with the server**, " +
       "so the server has less than the whole machine and these numbers understate what it does with 2 cores to itself. " +
-      `${machine.mode} 1-minute load average ${machine.loadBefore.toFixed(2)} before the run, ${machine.loadAfter.toFixed(2)} after; the run took ${machine.durationS} s.`,
+      `${machine.mode ? `${machine.mode} ` : ""}1-minute load average ${machine.loadBefore.toFixed(2)} before the run, ${machine.loadAfter.toFixed(2)} after; the run took ${machine.durationS} s.`,
     "",
     `Service config: \`server.invoke_concurrency: ${settings.invokeConcurrency}\` (default 16; raised so that no call at 64 connections is refused with 429), ` +
       `retention and everything else at their defaults; provider \`max_connections: ${settings.poolLimit}\`. Each case: ${settings.warmupS} s warm-up, then ${settings.durationS} s of load.`,
     "",
-    row(["`POST /invoke/:id`", "Connections", "Requests/s", "p50", "p99", "max", "Answers", "Not 200 `succeeded`", "Socket errors", "Server CPU per answer (main thread)", "Cores busy: server / autocannon"]),
+    row(["`POST /invoke/:id`", "Connections", "Requests/s", "p50", "p99", "max", "Answers", "Not 200 `succeeded`", "Socket errors", "Server CPU per answer (main thread)", "Cores busy: server / autocannon / rest of the machine"]),
     row(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
     ...invoke.map((r) =>
       row([
@@ -102,7 +123,7 @@ export function renderMarkdown({ machine, settings, invoke, webhook, llm, store,
       ]),
     ),
     "",
-    row(["`POST /webhook/:workflowId/:triggerId`", "Connections", "202/s", "p50", "p99", "max", "Answers", "Runs still running when the load stopped", "… all finished after", "Runs kept (not `succeeded`)", "Server CPU per answer (main thread)", "Cores busy: server / autocannon"]),
+    row(["`POST /webhook/:workflowId/:triggerId`", "Connections", "202/s", "p50", "p99", "max", "Answers", "Runs still running when the load stopped", "… all finished after", "Runs kept (not `succeeded`)", "Server CPU per answer (main thread)", "Cores busy: server / autocannon / rest of the machine"]),
     row(["---", "---:", "---:", "---:", "---:", "---:", "---", "---:", "---:", "---:", "---:", "---:"]),
     ...webhook.map((r) =>
       row([
@@ -133,6 +154,7 @@ export function renderMarkdown({ machine, settings, invoke, webhook, llm, store,
     row([`TCP connections the mock saw opened, warm-up included (provider \`max_connections: ${llm.poolLimit}\`)`, String(llm.connectionsOpened)]),
     row(["most calls in flight at the mock", String(llm.peakInFlight)]),
     row(["server CPU for the burst, all threads (main thread)", llm.cpu.serverMs === undefined ? "–" : `${llm.cpu.serverMs.toFixed(0)} ms (${llm.cpu.serverMainMs.toFixed(0)} ms)`]),
+    row(["cores busy during the burst: server / bench process / rest of the machine (the mock, other work)", llmCores(llm)]),
     row(["server RSS: fresh and idle / after the warm-up", `${mib(llm.rssIdleBytes)} / ${mib(llm.rssWarmBytes)}`]),
     row(["server RSS at peak (sampled every 5 ms)", mib(llm.rssPeakBytes)]),
     row(["server RSS when all had finished / 1 s later", `${mib(llm.rssAtEndBytes)} / ${mib(llm.rssSettledBytes)}`]),
@@ -162,10 +184,15 @@ npm run build && npm install --prefix bench && node bench/service/run.mjs --writ
 What the numbers mean:
 
 - **\`/invoke\`**: N keep-alive connections, each sending its next \`POST /invoke/:id\` (with the
-  workflow's key) as soon as the last answer is in; requests/s is answers over the timed span,
-  p50/p99/max per request. Every answer must be a 200 whose run \`succeeded\` with the expected
-  outputs. Each call records a run (row, step, events, final record, retention trim) in SQLite
-  before it answers.
+  workflow's key) as soon as the last answer is in. One autocannon run per row: a warm-up, then
+  the measured span on the same connections; requests/s is the answers in the span over its
+  length, p50/p99/max are per request. Every answer must be a 200 whose run \`succeeded\` with the
+  expected outputs. Each call records a run (row, step, events, final record, retention trim) in
+  SQLite before it answers.
+- **Server CPU per answer**: the server process's CPU time over the span (all threads; its main
+  thread, which runs HTTP, the engine and the store, in brackets) divided by the answers. Unlike
+  requests/s it hardly moves when other work shares the cores. **Cores busy** splits the machine's
+  busy time over the span: the server, autocannon (the bench process), and everything else.
 - **Webhook**: the same loop on \`POST /webhook/:workflowId/:triggerId\` with an \`api_key\`
   trigger. The service answers 202 once the run is recorded and started; the run finishes after
   the answer, so the table also shows how many runs were still running when the load stopped and

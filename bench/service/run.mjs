@@ -157,7 +157,6 @@ async function webhookCases(server, sizes) {
     const retained = drain.runs;
     rows.push({
       ...load,
-      accepted: load.statusCounts[202] ?? 0,
       runningAtEnd: drain.first.running,
       runningSaturated: drain.first.saturated,
       drainMs: drain.drainMs,
