@@ -9,8 +9,8 @@
  * Every flockflow run must end `succeeded` with the expected step count; anything else aborts the
  * bench with exit code 1, so a broken engine never produces a number.
  */
+import { machineInfo } from "../shared/machine-info.mjs";
 import { EventEmitter, setMaxListeners } from "node:events";
-import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
@@ -141,20 +141,8 @@ function ratios(byKey) {
 
 function describeMachine(loadBefore) {
   const require = createRequire(new URL("../package.json", import.meta.url));
-  let commit = "(unknown commit)";
-  try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    if (dirty) commit += " with uncommitted changes in src/";
-  } catch {
-    // Not a git checkout: the commit stays unknown.
-  }
   return {
-    date: new Date().toISOString().slice(0, 10),
-    node: process.version,
-    cpu: os.cpus()[0]?.model.trim() ?? "unknown CPU",
-    cores: os.cpus().length,
-    commit,
+    ...machineInfo(),
     langgraph: require("@langchain/langgraph/package.json").version,
     langchainCore: require("@langchain/core/package.json").version,
     gcExposed: typeof globalThis.gc === "function",

@@ -11,7 +11,7 @@
  * Every run's status and outputs are checked, and the mock's request count must match the calls
  * made; anything else aborts the bench with exit code 1, so a broken bridge never produces a number.
  */
-import { execFileSync } from "node:child_process";
+import { machineInfo } from "../shared/machine-info.mjs";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -209,20 +209,8 @@ async function triageCases(mock, sizes) {
 }
 
 function describeMachine({ loadBefore, durationS, quick, interpreter }) {
-  let commit = "(unknown commit)";
-  try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    if (dirty) commit += " with uncommitted changes in src/";
-  } catch {
-    // Not a git checkout: the commit stays unknown.
-  }
   return {
-    date: new Date().toISOString().slice(0, 10),
-    node: process.version,
-    cpu: os.cpus()[0]?.model.trim() ?? "unknown CPU",
-    cores: os.cpus().length,
-    commit,
+    ...machineInfo(),
     python: interpreter.describe,
     mode: quick ? "**Quick run** (`--quick`): fewer runs than the full run. " : "",
     loadBefore,

@@ -13,7 +13,7 @@
  * bounded in time (autocannon's duration) and every wait is bounded; the server and the mock are
  * closed at the end, so the process exits by itself.
  */
-import { execFileSync } from "node:child_process";
+import { machineInfo } from "../shared/machine-info.mjs";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -258,20 +258,8 @@ async function llmCase(server, mock, sizes) {
 
 function describeMachine({ loadBefore, durationS, quick }) {
   const version = (name) => JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), "utf8")).version;
-  let commit = "(unknown commit)";
-  try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    if (dirty) commit += " with uncommitted changes in src/";
-  } catch {
-    // Not a git checkout: the commit stays unknown.
-  }
   return {
-    date: new Date().toISOString().slice(0, 10),
-    node: process.version,
-    cpu: os.cpus()[0]?.model.trim() ?? "unknown CPU",
-    cores: os.cpus().length,
-    commit,
+    ...machineInfo(),
     autocannon: version("autocannon"),
     mode: quick ? "**Quick run** (`--quick`): shorter load than the full run." : "",
     loadBefore,
