@@ -3,13 +3,14 @@
  * call as soon as its last one is answered) for throughput and latency; a series of cancels of
  * stalled streams; and many calls sharing one long-lived AbortSignal for the listener count.
  *
- * Cancels are timed across processes: the client's `abort()` time and the server's record of the
- * client closing are both wall-clock ms on the same system clock (see spawn-mock.mjs). Each cancelled
- * call names its own model, so each server record is matched to its call, and nothing is polled
- * while the series runs.
+ * Cancels are timed across processes: the client's `abort()` time on its `performance.now()`, and the
+ * server's record of the client closing converted to that clock (see spawn-mock.mjs). Each
+ * cancelled call names its own model, so each server record is matched to its call, and nothing is
+ * polled while the series runs.
  */
 import { getEventListeners } from "node:events";
-import { nowAbsMs } from "./spawn-mock.mjs";
+import v8 from "node:v8";
+import vm from "node:vm";
 
 /** `call(i)` `calls` times, `concurrency` at a time; per-call latencies and the whole span in ms. */
 export async function closedLoop(call, { calls, concurrency }) {
@@ -48,10 +49,10 @@ export async function cancelSeries({ start, abort, describe, count, warmup, tag 
     const model = `${i < warmup ? "warmup" : "cancel"}-${tag}-${i}`;
     const controller = new AbortController();
     let tokens = 0;
-    let abortAtAbsMs;
+    let abortAtMs;
     const abortNow = () => {
-      if (abortAtAbsMs !== undefined) return;
-      abortAtAbsMs = nowAbsMs();
+      if (abortAtMs !== undefined) return;
+      abortAtMs = performance.now();
       abort(controller);
     };
     // The abort comes from a later macrotask, as a user's cancel would, not from inside the
@@ -66,13 +67,13 @@ export async function cancelSeries({ start, abort, describe, count, warmup, tag 
     } catch (error) {
       settlement = { error };
     }
-    const settledAtAbsMs = nowAbsMs();
+    const settledAtMs = performance.now();
     clearTimeout(fallback);
     if (i < warmup) continue;
     cancels.push({
       model,
-      abortAtAbsMs,
-      settleMs: abortAtAbsMs === undefined ? undefined : settledAtAbsMs - abortAtAbsMs,
+      abortAtMs,
+      settleMs: abortAtMs === undefined ? undefined : settledAtMs - abortAtMs,
       tokensBeforeAbort: tokens,
       outcome: describe(settlement),
     });
@@ -88,8 +89,8 @@ export async function serverCloseTimes(mock, cancels, timeoutMs = 3_000) {
     const aborts = (await mock.stats()).clientAborts.filter((a) => wanted.has(a.model));
     if (aborts.length >= wanted.size || performance.now() > end) {
       const byModel = new Map();
-      for (const a of aborts) byModel.set(a.model, await mock.toAbsMs(a.atMs));
-      return cancels.map((c) => (byModel.has(c.model) && c.abortAtAbsMs !== undefined ? byModel.get(c.model) - c.abortAtAbsMs : undefined));
+      for (const a of aborts) byModel.set(a.model, mock.toClientMs(a.atMs));
+      return cancels.map((c) => (byModel.has(c.model) && c.abortAtMs !== undefined ? byModel.get(c.model) - c.abortAtMs : undefined));
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -97,3 +98,15 @@ export async function serverCloseTimes(mock, cancels, timeoutMs = 3_000) {
 
 /** Abort listeners on `signal` right now. */
 export const abortListeners = (signal) => getEventListeners(signal, "abort").length;
+
+/**
+ * A full garbage collection, with or without `--expose-gc`. Node's `fetch` removes the abort
+ * listener it put on a caller's signal only when its request object is collected (a
+ * FinalizationRegistry), so for the fetch-based SDKs "listeners left" depends on when the GC last
+ * ran; counting again after a forced collection separates those from listeners that are never removed.
+ */
+export function collectGarbage() {
+  if (typeof globalThis.gc === "function") return globalThis.gc();
+  v8.setFlagsFromString("--expose-gc");
+  vm.runInNewContext("gc")();
+}

@@ -7,13 +7,10 @@
  * connection of its own and show up in the very counter the bench reads. Each message
  * `{ id, op }` gets one reply `{ id, ... }`:
  *
- *   clock   → { timeOrigin, nowMs }            this process's `performance` clock, to convert times
+ *   clock   → { nowMs }                        this process's `performance.now()`, to convert times
  *   stats   → { stats }                        the mock's counters (clientAborts[].atMs is `nowMs` time)
  *   reset   → {}                               counters, request log and failFirst counts cleared
  *   close   → {}                               server closed; the process then exits by itself
- *
- * `timeOrigin` comes from here rather than from the mock's stats: adding it to `MockStats` would
- * change the exact object `test/mock-llm/counters.test.ts` expects.
  */
 import { startMockLlmServer } from "../../dist/index.js";
 
@@ -24,7 +21,7 @@ process.on("message", async (message) => {
   const { id, op } = message;
   switch (op) {
     case "clock":
-      process.send({ id, timeOrigin: performance.timeOrigin, nowMs: performance.now() });
+      process.send({ id, nowMs: performance.now() });
       return;
     case "stats":
       process.send({ id, stats: server.stats() });

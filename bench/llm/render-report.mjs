@@ -31,14 +31,14 @@ const ratio = (value) => (value === undefined ? "–" : `${value.toFixed(2)}×`)
 /**
  * `throughput`: { label, concurrency, callsPerS, vsUndici, p50Ms, p99Ms, cpuPerCallUs, connectionsOpened, calls, warnings }
  * `cancels`: { label, serverP50Ms, serverP99Ms, serverMaxMs, settleP50Ms, settleP99Ms, outcome, count, missing }
- * `listeners`: { label, calls, listeners, warnings }
+ * `listeners`: { label, calls, listeners, listenersAfterGc, warnings }
  * `goals`: { label, value, goal, met }
  */
 export function renderMarkdown({ machine, throughput, cancels, listeners, goals }) {
   const lines = [
     `Measured ${machine.date} with Node ${machine.node} on ${machine.cpu} (${machine.cores} cores), flockflow ${machine.commit} ` +
       `(undici ${machine.flockflowUndici}); ${machine.versions}. Mock LLM in a child process, ${machine.pacing}; ` +
-      `clock offset between the two processes ${machine.clockOffset}. ${machine.mode} ` +
+      `${machine.clockSync}. ${machine.mode} ` +
       `1-minute load average ${machine.loadBefore.toFixed(2)} before the run, ${machine.loadAfter.toFixed(2)} after; the run took ${machine.durationS} s.`,
     "",
     row(["Streamed calls", "Concurrency", "Calls/s", "× raw undici", "p50", "p99", "Client CPU per call", "TCP connections opened", "Calls", "Node warnings"]),
@@ -53,9 +53,9 @@ export function renderMarkdown({ machine, throughput, cancels, listeners, goals 
       row([c.label, ms(c.serverP50Ms), ms(c.serverP99Ms), ms(c.serverMaxMs), ms(c.settleP50Ms), ms(c.settleP99Ms), c.outcome, c.missing > 0 ? `${c.count} (${c.missing} never seen closing)` : String(c.count)]),
     ),
     "",
-    row(["One long-lived AbortSignal passed to every call", "Calls", "`abort` listeners left on it", "Node warnings during the case"]),
-    row(["---", "---:", "---:", "---"]),
-    ...listeners.map((l) => row([l.label, String(l.calls), String(l.listeners), l.warnings || "none"])),
+    row(["One long-lived AbortSignal passed to every call", "Calls", "`abort` listeners left on it", "… after a full GC", "Node warnings during the case"]),
+    row(["---", "---:", "---:", "---:", "---"]),
+    ...listeners.map((l) => row([l.label, String(l.calls), String(l.listeners), String(l.listenersAfterGc), l.warnings || "none"])),
     "",
     row(["Goal (issue 3, from this run)", "Value", "Goal", "Met"]),
     row(["---", "---:", "---", "---"]),
@@ -89,18 +89,24 @@ What the numbers mean:
   \`metadata.llm.concurrency\` = K); \`openai@6\` streaming; \`ai@6\` \`streamText\` with
   \`@ai-sdk/openai@3\`. Each case opens a fresh client, so its connection pool starts empty.
 - **Throughput and latency**: at concurrency K, K lanes each start a call as soon as their last one
-  is answered; after warm-up, 2,000 timed calls. Latency is per call, start to end of stream
+  is answered; after warm-up (1,000 calls per client before the first case, then max(20, 2K) per
+  case), 2,000 timed calls. Latency is per call, start to end of stream
   (inside the JavaScript node: \`Date.now()\`, 1 ms resolution). The mock sends 8 content chunks
-  2.5 ms apart, about 18–20 ms per call with nothing else in flight.
+  2.5 ms apart, about 16–20 ms per call with nothing else in flight.
 - **Client CPU per call**: CPU time of the bench process (all its threads, the JavaScript node's
-  worker included) over the timed calls, divided by 2,000. Unlike calls/s it hardly moves when other
-  work shares the 2 cores, so it is the column to compare overheads by.
+  worker included) over the timed calls, divided by 2,000: each client's own cost per call. At
+  concurrency 64 client and mock share the 2 cores, so calls/s follows from both processes' CPU per
+  call. Other work on the machine moves both columns (a busy run halved calls/s and doubled CPU per
+  call), so compare clients within one run and read the load average above the tables.
 - **TCP connections opened**: counted by the server, from the fresh client's first call to its last.
 - **Cancel**: a stream that stalls after two chunks is aborted once both reached the client; the time
   runs from \`abort()\` (for the JavaScript node, the abort of the run's signal) to the server's
-  record of the client closing, both read on the shared system clock. The last column says whether
-  the cancelled call rejects or looks like a success.
-- **Listeners**: abort listeners left on one long-lived signal that 2,000 calls were given.
+  record of the client closing, converted to the client's clock with an offset measured over IPC.
+  The last column says whether the cancelled call rejects or looks like a success.
+- **Listeners**: abort listeners left on one long-lived signal that 2,000 calls (64 at a time) were
+  given, right after the last call and again after a forced full GC: Node's \`fetch\`, under both
+  SDKs, removes its own listener only when its request object is collected. A
+  \`MaxListenersExceededWarning\` means more than 10 listeners sat on one signal at once.
 
 The reference figures were measured earlier on this machine (issue 3) and are not re-measured.
 

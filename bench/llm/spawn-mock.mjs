@@ -2,18 +2,18 @@
  * The parent's handle on the mock LLM server running in its own process (`mock-process.mjs`):
  * start it, read its counters, reset them, convert its clock to ours, close it.
  *
- * Clocks: both processes run on this machine, and `performance.timeOrigin + performance.now()` is
- * wall-clock milliseconds in each, read from the same system clock. `clockOffsetMs()` checks that
- * with a few IPC round trips (the server's reading against the midpoint of ours); the offset it
- * finds is reported with the results, never subtracted, since its own error is the round trip.
+ * Clocks: the server records times on its own `performance.now()`. Both processes' `now()` run on the
+ * same monotonic clock at the same rate but from different origins, so one offset converts
+ * between them. `syncClock()` measures it over IPC pings, NTP-style: the server's reading against
+ * the midpoint of ours, taken from the ping with the shortest round trip, so the error is at most
+ * half that round trip (about 0.05 ms here). `performance.timeOrigin` is no substitute: it is read
+ * from the wall clock when each process starts, and a wall-clock adjustment between the two starts
+ * shifted it by 2.7 ms in one run, more than the latencies being measured.
  */
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const ENTRY = fileURLToPath(new URL("./mock-process.mjs", import.meta.url));
-
-/** Wall-clock milliseconds on this process's high-resolution clock. */
-export const nowAbsMs = () => performance.timeOrigin + performance.now();
 
 export async function spawnMock(rules) {
   const child = fork(ENTRY, [JSON.stringify(rules)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
@@ -45,7 +45,7 @@ export async function spawnMock(rules) {
       child.send({ id, op });
     });
 
-  let timeOrigin;
+  let offsetMs;
   return {
     url,
     async stats() {
@@ -54,25 +54,26 @@ export async function spawnMock(rules) {
     async reset() {
       await ask("reset");
     },
-    /** The server's `performance.now()` reading `atMs` as wall-clock ms on the shared clock. */
-    async toAbsMs(atMs) {
-      timeOrigin ??= (await ask("clock")).timeOrigin;
-      return timeOrigin + atMs;
-    },
-    /** Median over `rounds` pings of (server clock − midpoint of ours), with the median round trip. */
-    async clockOffsetMs(rounds = 21) {
-      const offsets = [];
-      const roundTrips = [];
+    /**
+     * Measures (again) the server clock's offset from ours: the reading of the ping with the
+     * shortest round trip among `rounds`. Resolves with { offsetMs, roundTripMs }.
+     */
+    async syncClock(rounds = 31) {
+      let best;
       for (let i = 0; i < rounds; i++) {
-        const sentAt = nowAbsMs();
+        const sentAt = performance.now();
         const reply = await ask("clock");
-        const receivedAt = nowAbsMs();
-        timeOrigin = reply.timeOrigin;
-        offsets.push(reply.timeOrigin + reply.nowMs - (sentAt + receivedAt) / 2);
-        roundTrips.push(receivedAt - sentAt);
+        const receivedAt = performance.now();
+        const roundTripMs = receivedAt - sentAt;
+        if (!best || roundTripMs < best.roundTripMs) best = { offsetMs: reply.nowMs - (sentAt + receivedAt) / 2, roundTripMs };
       }
-      const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-      return { offsetMs: median(offsets), roundTripMs: median(roundTrips) };
+      offsetMs = best.offsetMs;
+      return best;
+    },
+    /** A server `performance.now()` reading (such as `clientAborts[].atMs`) on our clock; needs syncClock(). */
+    toClientMs(atMs) {
+      if (offsetMs === undefined) throw new Error("syncClock() first");
+      return atMs - offsetMs;
     },
     /** Closes the server; resolves once the child process has exited. */
     async close() {

@@ -20,8 +20,11 @@ export const flockflowRuntime = {
   async open(baseUrl, { maxConnections }) {
     const runtime = new LlmRuntime({ config: llmConfig(baseUrl, maxConnections), env: {} });
     const baseSettings = runtime.baseSettings;
+    // A call must come with a signal; one that is never aborted stands for a run's, as the engine
+    // passes one signal to all of a node's calls (a fresh controller per call would bill the bench).
+    const neverAborted = new AbortController().signal;
     return {
-      call(prompt, { signal = new AbortController().signal, onToken, model } = {}) {
+      call(prompt, { signal = neverAborted, onToken, model } = {}) {
         const onEvent = onToken ? (event) => event.type === "llm.token" && onToken(event.text) : undefined;
         return runtime.ask({ prompt, model, baseSettings, overrideSettings: {} }, { signal, onEvent });
       },
