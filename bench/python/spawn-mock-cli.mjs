@@ -5,41 +5,24 @@
  * `mock-llm listening on <url>` line; counters come from `GET /__mock/stats` (a request the
  * server does not count as a chat completion); SIGTERM closes it and the child exits by itself.
  */
-import { spawn } from "node:child_process";
+import { startMockCli } from "../shared/start-mock-cli.mjs";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 
-const CLI = fileURLToPath(new URL("../../bin/flockflow.js", import.meta.url));
-const STARTUP_TIMEOUT_MS = 10_000;
 
 export async function spawnMockCli(rules) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "ff-bench-mock-"));
   const rulesFile = path.join(dir, "rules.json");
   writeFileSync(rulesFile, JSON.stringify(rules));
-  const child = spawn(process.execPath, [CLI, "mock-llm", "--port", "0", "--rules", rulesFile], { stdio: ["ignore", "pipe", "inherit"] });
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  let url;
+  let started;
   try {
-    url = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`mock-llm did not start within ${STARTUP_TIMEOUT_MS} ms`)), STARTUP_TIMEOUT_MS);
-      child.once("exit", (code) => reject(new Error(`mock-llm exited early (code ${code})`)));
-      createInterface({ input: child.stdout }).on("line", (line) => {
-        const match = /^mock-llm listening on (\S+)/.exec(line);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      });
-    });
+    started = await startMockCli(rulesFile);
   } catch (error) {
-    child.kill("SIGKILL");
-    await exited;
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+  const { child, url, exited } = started;
   const origin = new URL(url).origin;
   return {
     url,

@@ -10,43 +10,17 @@
  * dropped and reopened in between (keep-alive timeout), its reconnections are counted through the
  * client's `connect` event and subtracted.
  */
-import { spawn } from "node:child_process";
+import { startMockCli } from "../shared/start-mock-cli.mjs";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { Client } from "undici";
 
-const CLI = fileURLToPath(new URL("../../bin/flockflow.js", import.meta.url));
-const STARTUP_TIMEOUT_MS = 10_000;
 const EXIT_TIMEOUT_MS = 5_000;
 
 export async function spawnMockLlm(rules, { dir }) {
   const rulesFile = path.join(dir, "mock-rules.json");
   writeFileSync(rulesFile, JSON.stringify(rules));
-  const child = spawn(process.execPath, [CLI, "mock-llm", "--port", "0", "--rules", rulesFile], { stdio: ["ignore", "pipe", "inherit"] });
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  let url;
-  try {
-    url = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`mock-llm did not start within ${STARTUP_TIMEOUT_MS} ms`)), STARTUP_TIMEOUT_MS);
-      exited.then((code) => {
-        clearTimeout(timer);
-        reject(new Error(`mock-llm exited early (code ${code})`));
-      });
-      createInterface({ input: child.stdout }).on("line", (line) => {
-        const match = /^mock-llm listening on (\S+)/.exec(line);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      });
-    });
-  } catch (error) {
-    child.kill("SIGKILL");
-    await exited;
-    throw error;
-  }
+  const { child, url, exited } = await startMockCli(rulesFile);
 
   const control = new Client(new URL(url).origin, { pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 60_000 });
   let controlConnects = 0;
