@@ -2,10 +2,8 @@
  * Turns the bench results into Markdown, and rewrites the engine section of docs/benchmarks.md
  * (between `<!-- engine:start -->` and `<!-- engine:end -->`), leaving the rest of the file alone.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { writeDocSection } from "../shared/doc-section.mjs";
 
-export const SECTION_START = "<!-- engine:start -->";
-export const SECTION_END = "<!-- engine:end -->";
 
 /** Figures from issue 2, measured earlier on this machine; never re-measured by this bench. */
 export const REFERENCE_FIGURES = [
@@ -97,14 +95,5 @@ The reference figures were measured earlier on this machine (issue 2) and are no
 
 /** Replace (or add) the engine section of the doc; creates the doc with its intro when missing. */
 export function writeEngineSection(docPath, markdown) {
-  const section = `${SECTION_START}\n${markdown}\n${SECTION_END}`;
-  let text = existsSync(docPath) ? readFileSync(docPath, "utf8") : `${DOC_INTRO}${SECTION_START}\n${SECTION_END}\n`;
-  const start = text.indexOf(SECTION_START);
-  const end = text.indexOf(SECTION_END);
-  if (start >= 0 && end > start) {
-    text = text.slice(0, start) + section + text.slice(end + SECTION_END.length);
-  } else {
-    text = `${text.trimEnd()}\n\n${section}\n`;
-  }
-  writeFileSync(docPath, text);
+  writeDocSection(docPath, "engine", markdown, { newDoc: `${DOC_INTRO}<!-- engine:start -->\n<!-- engine:end -->\n` });
 }

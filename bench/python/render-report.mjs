@@ -5,11 +5,9 @@
  * file are left as they are; when the markers are missing, the section's heading, its explanation
  * and the markers are appended at the end.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { writeDocSection } from "../shared/doc-section.mjs";
 import { formatMs } from "../engine/render-report.mjs";
 
-export const SECTION_START = "<!-- python:start -->";
-export const SECTION_END = "<!-- python:end -->";
 
 /** Issue 4's "for scale" figures, measured earlier on this machine; never re-measured here. */
 export const FLOCKS_TRIAGE_RUNS_PER_S = [26, 30];
@@ -156,14 +154,5 @@ The reference figures were measured earlier on this machine (issue 4) and are no
 
 /** Replace (or add) the Python section of the doc. */
 export function writePythonSection(docPath, markdown) {
-  const section = `${SECTION_START}\n${markdown}\n${SECTION_END}`;
-  let text = existsSync(docPath) ? readFileSync(docPath, "utf8") : "# Benchmarks\n";
-  const start = text.indexOf(SECTION_START);
-  const end = text.indexOf(SECTION_END);
-  if (start >= 0 && end > start) {
-    text = text.slice(0, start) + section + text.slice(end + SECTION_END.length);
-  } else {
-    text = `${text.trimEnd()}\n\n${SECTION_INTRO}${section}\n`;
-  }
-  writeFileSync(docPath, text);
+  writeDocSection(docPath, "python", markdown, { intro: SECTION_INTRO });
 }

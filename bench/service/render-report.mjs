@@ -4,11 +4,9 @@
  * section of the file is left as it is; when the markers are missing, the section's heading, its
  * explanation and the markers are appended at the end.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { writeDocSection } from "../shared/doc-section.mjs";
 import { formatMs } from "../engine/render-report.mjs";
 
-export const SECTION_START = "<!-- service:start -->";
-export const SECTION_END = "<!-- service:end -->";
 
 /** Issue 5's goals. */
 export const INVOKE_GOAL_PER_S = 2_000;
@@ -208,14 +206,5 @@ The load generator and the server share the machine's 2 cores, so requests/s is 
 
 /** Replace (or add) the service section of the doc. */
 export function writeServiceSection(docPath, markdown) {
-  const section = `${SECTION_START}\n${markdown}\n${SECTION_END}`;
-  let text = existsSync(docPath) ? readFileSync(docPath, "utf8") : "# Benchmarks\n";
-  const start = text.indexOf(SECTION_START);
-  const end = text.indexOf(SECTION_END);
-  if (start >= 0 && end > start) {
-    text = text.slice(0, start) + section + text.slice(end + SECTION_END.length);
-  } else {
-    text = `${text.trimEnd()}\n\n${SECTION_INTRO}${section}\n`;
-  }
-  writeFileSync(docPath, text);
+  writeDocSection(docPath, "service", markdown, { intro: SECTION_INTRO });
 }

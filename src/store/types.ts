@@ -55,8 +55,8 @@ export interface StoredStep {
   stdout: string;
 }
 
-/** A run without its steps (history lists). */
-export interface RunSummary {
+/** The fields every view of a run has (SPEC §7 run record, without its steps). */
+export interface RunFields {
   runId: string;
   workflowId: string;
   releaseId: string | null;
@@ -68,22 +68,15 @@ export interface RunSummary {
   inputs: unknown;
   outputs: unknown;
   error: string | null;
+}
+
+/** A run without its steps (history lists). */
+export interface RunSummary extends RunFields {
   stepCount: number;
 }
 
 /** The run record of SPEC §7: `GET /api/runs/:runId`. */
-export interface RunRecord {
-  runId: string;
-  workflowId: string;
-  releaseId: string | null;
-  status: ServiceRunStatus;
-  trigger: Record<string, unknown> | null;
-  startedAt: string;
-  finishedAt: string | null;
-  durationMs: number | null;
-  inputs: unknown;
-  outputs: unknown;
-  error: string | null;
+export interface RunRecord extends RunFields {
   steps: StoredStep[];
 }
 
