@@ -11,6 +11,7 @@ import { loadConfig } from "../../src/config/load-config.js";
 import { createRuntime, type Runtime } from "../../src/index.js";
 import { builtinTools } from "../../src/tools/builtin/index.js";
 import { ToolRegistry } from "../../src/tools/tool-registry.js";
+import { SYNC_WRITE_BYTES } from "../../src/tools/builtin/write-tool.js";
 import { js, workflow } from "../support/workflows.js";
 
 const tempDirs: string[] = [];
@@ -63,6 +64,19 @@ describe("write and read in the workspace", () => {
     const second = await write({ filePath: path.join(workspace, "outputs/2026-05-18/artifacts/final_report.md"), content: "second" });
     expect(second).toEqual({ path: path.join(workspace, "outputs/2026-05-18/artifacts/final_report.md"), bytes: 6 });
     expect(await read({ filePath: "outputs/2026-05-18/artifacts/final_report.md" })).toBe("second");
+  });
+
+  it("replaces a longer file with shorter content exactly, small (in place) or large (thread pool)", async () => {
+    const { workspace, write } = setup();
+    const file = path.join(workspace, "r.md");
+    await write({ filePath: "r.md", content: "报告".repeat(100) });
+    expect(await write({ filePath: "r.md", content: "short" })).toEqual({ path: file, bytes: 5 });
+    expect(readFileSync(file, "utf8")).toBe("short");
+    const large = `${"x".repeat(SYNC_WRITE_BYTES)}tail`;
+    expect(await write({ filePath: "r.md", content: large })).toEqual({ path: file, bytes: SYNC_WRITE_BYTES + 4 });
+    expect(readFileSync(file, "utf8")).toBe(large);
+    await write({ filePath: "r.md", content: "again" });
+    expect(readFileSync(file, "utf8")).toBe("again");
   });
 
   it("writes objects and lists as indented JSON, as Flocks does", async () => {

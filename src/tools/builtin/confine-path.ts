@@ -50,7 +50,7 @@ function realLocation(absolute: string, asGiven: string): string {
     if (exists(current)) {
       let real: string;
       try {
-        real = realpathSync(current);
+        real = realpathSync.native(current);
       } catch {
         // lstat saw it but realpath cannot follow it: a link to nothing (or a loop). Writing
         // through it would create its target wherever that is.
@@ -67,8 +67,7 @@ function realLocation(absolute: string, asGiven: string): string {
 
 function exists(file: string): boolean {
   try {
-    lstatSync(file);
-    return true;
+    return lstatSync(file, { throwIfNoEntry: false }) !== undefined;
   } catch {
     return false;
   }
