@@ -11,16 +11,21 @@
  * worker whose host goes away sees stdin close and exits by itself.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { CodeError, WorkerCrashError } from "../../errors.js";
 import { serializeError, type HostCall, type HostCallHandler } from "../protocol.js";
+import { FrameLines } from "./frame-lines.js";
 
 const RUNNER = fileURLToPath(new URL("./runner.py", import.meta.url));
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 const STDERR_TAIL_BYTES = 4096;
 const MIN_PYTHON: [number, number] = [3, 9];
+/**
+ * Node code is sent to a worker once and named by id after that; the worker keeps at most this many
+ * codes (both sides forget them all together when the host allocates one more).
+ */
+export const CODE_TABLE_LIMIT = 256;
 
 export interface PythonJob {
   nodeId: string;
@@ -41,6 +46,8 @@ export interface PythonWorkerOptions {
   executable: string;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Largest frame either way (default MAX_FRAME_BYTES). */
+  maxFrameBytes?: number;
 }
 
 type WorkerFrame =
@@ -48,6 +55,12 @@ type WorkerFrame =
   | { type: "call"; job: number; id: number; call: HostCall }
   | { type: "done"; job: number; outputs: Record<string, unknown>; stdout: string; retire?: boolean }
   | { type: "failed"; job: number; error: { type: string; message: string; traceback: string }; stdout: string };
+
+interface CodeFields {
+  code_id: number;
+  code?: string;
+  forget?: true;
+}
 
 interface ActiveJob {
   id: number;
@@ -69,6 +82,12 @@ export class PythonWorker {
   readonly #executable: string;
   readonly #ready: Promise<void>;
   readonly #exitedPromise: Promise<void>;
+  readonly #maxFrameBytes: number;
+  /** The code this worker holds, by text: its id and the node id it was compiled for. */
+  readonly #codeIds = new Map<string, { id: number; nodeId: string }>();
+  #nextCodeId = 1;
+  /** Ids allocated since the worker last forgot its codes. */
+  #codesHeld = 0;
   #job: ActiveJob | undefined;
   #nextJob = 1;
   #exited = false;
@@ -82,6 +101,7 @@ export class PythonWorker {
 
   constructor(options: PythonWorkerOptions) {
     this.#executable = options.executable;
+    this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
     this.#child = spawn(options.executable, ["-I", "-u", RUNNER], {
       stdio: ["pipe", "pipe", "pipe", "pipe"],
       detached: true,
@@ -117,8 +137,15 @@ export class PythonWorker {
       };
     });
     this.#ready.catch(() => {});
-    const lines = createInterface({ input: protocol, crlfDelay: Infinity });
-    lines.on("line", (line) => this.#onLine(line));
+    const lines = new FrameLines(
+      this.#maxFrameBytes,
+      (line) => this.#onLine(line),
+      () => {
+        this.#failure = new WorkerCrashError(`a message from the Python worker is larger than ${this.#maxFrameBytes} bytes`);
+        void this.terminate();
+      },
+    );
+    protocol.on("data", (chunk: Buffer) => lines.push(chunk));
     this.#child.once("close", (code, signal) => this.#onClose(code, signal));
     this.#setRef(false);
   }
@@ -143,8 +170,13 @@ export class PythonWorker {
     await this.#ready;
     if (this.#exited) throw this.#failure ?? new WorkerCrashError("Python worker is gone");
     if (job.signal.aborted) throw job.signal.reason;
-    const frame = JSON.stringify({ type: "run", job: this.#nextJob, node_id: job.nodeId, code: job.code, inputs: job.inputs, requirements: job.requirements });
-    if (frame.length > MAX_FRAME_BYTES) throw new WorkerCrashError(`the inputs of node '${job.nodeId}' are larger than ${MAX_FRAME_BYTES} bytes`);
+    const code = this.#codeFields(job);
+    const frame = JSON.stringify({ type: "run", job: this.#nextJob, node_id: job.nodeId, ...code, inputs: job.inputs, requirements: job.requirements });
+    // A UTF-8 encoding is at most 3 bytes per UTF-16 unit, so only a long frame needs counting.
+    if (frame.length > this.#maxFrameBytes / 3 && Buffer.byteLength(frame, "utf8") > this.#maxFrameBytes) {
+      throw new WorkerCrashError(`the inputs of node '${job.nodeId}' are larger than ${this.#maxFrameBytes} bytes`);
+    }
+    if (code.code !== undefined) this.#codeSent(job, code);
     return new Promise<PythonJobResult>((resolve, reject) => {
       const id = this.#nextJob++;
       const onAbort = (): void => {
@@ -160,6 +192,29 @@ export class PythonWorker {
       this.#setRef(true);
       this.#stdin.write(`${frame}\n`);
     });
+  }
+
+  /**
+   * The frame fields naming the job's code: its id, with the text the first time this worker sees
+   * it, and `forget` when the worker must first drop the codes it holds, to stay bounded.
+   */
+  #codeFields(job: PythonJob): CodeFields {
+    const known = this.#codeIds.get(job.code);
+    if (known && known.nodeId === job.nodeId) return { code_id: known.id };
+    const fields: CodeFields = { code_id: this.#nextCodeId, code: job.code };
+    if (this.#codesHeld >= CODE_TABLE_LIMIT) fields.forget = true;
+    return fields;
+  }
+
+  /** Record that the frame carrying `fields` went out: later jobs name that code by id. */
+  #codeSent(job: PythonJob, fields: CodeFields): void {
+    if (fields.forget) {
+      this.#codeIds.clear();
+      this.#codesHeld = 0;
+    }
+    this.#nextCodeId++;
+    this.#codesHeld++;
+    this.#codeIds.set(job.code, { id: fields.code_id, nodeId: job.nodeId });
   }
 
   /** Kill the whole process group and wait until the process has exited. */
@@ -194,11 +249,6 @@ export class PythonWorker {
   }
 
   #onLine(line: string): void {
-    if (line.length > MAX_FRAME_BYTES) {
-      this.#failure = new WorkerCrashError(`a message from the Python worker is larger than ${MAX_FRAME_BYTES} bytes`);
-      void this.terminate();
-      return;
-    }
     let frame: WorkerFrame;
     try {
       frame = JSON.parse(line) as WorkerFrame;

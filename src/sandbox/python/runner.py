@@ -3,13 +3,16 @@ flockflow Python worker: runs Python code nodes (SPEC §4) one job at a time, in
 process started and owned by the host. Standard library only.
 
 Protocol (JSON lines, one object per line, UTF-8, at most MAX_FRAME bytes):
-  host -> worker on stdin:  {"type": "run", "job": J, "node_id", "code", "inputs"}
+  host -> worker on stdin:  {"type": "run", "job": J, "node_id", "code_id": C, "code"?, "forget"?, "inputs", "requirements"}
                             {"type": "reply", "id": N, "ok": true, "value": ...}
                             {"type": "reply", "id": N, "ok": false, "error": {"name", "message"}}
   worker -> host on fd 3:   {"type": "ready", "python": "3.11.7"}
                             {"type": "call", "job": J, "id": N, "call": {"kind", ...}}
                             {"type": "done", "job": J, "outputs": {...}, "stdout": "..."}
                             {"type": "failed", "job": J, "error": {"type", "message", "traceback"}, "stdout": "..."}
+A job names its code by id; the code's text comes with the first job that uses it on this worker,
+and the worker keeps it, compiled, for the later ones. `forget` tells the worker to drop every code
+it holds first: the host sends it when its bound on the table is reached, so both sides stay bounded.
 The protocol has its own file descriptor so that nothing user code prints can corrupt it; stdout
 and stderr are captured per job while a job runs.
 
@@ -22,6 +25,7 @@ this process's whole process group.
 import builtins
 import io
 import json
+import operator
 import os
 import queue
 import re
@@ -265,11 +269,19 @@ def _describe(exc, filename, requirements=()):
 
 # What the worker's builtins module holds before any job, so a job's changes to it can be undone.
 _BUILTINS = dict(vars(builtins))
+_BUILTIN_NAMES = tuple(_BUILTINS)
+_BUILTIN_VALUES = tuple(_BUILTINS.values())
+_is = operator.is_
 
 
 def _restore_builtins():
-    # Uses no builtin function: the ones a node replaced are exactly what this undoes.
+    # Uses no builtin a node can replace: the ones a node replaced are exactly what this undoes.
     current = builtins.__dict__
+    # Nearly always nothing changed: the same names, in the same order, bound to the same objects
+    # (compared by identity, in C, so an object claiming equality cannot pass for a builtin).
+    if (current.__len__() == _BUILTIN_NAMES.__len__() and all(map(_is, current, _BUILTIN_NAMES))
+            and all(map(_is, current.values(), _BUILTIN_VALUES))):
+        return
     for name in [n for n in current if n not in _BUILTINS]:
         del current[name]
     for name, value in _BUILTINS.items():
@@ -286,20 +298,37 @@ def _fail_frame(job, error, stdout):
                "error": {"type": "ProtocolError", "message": "the node's failure could not be reported: %s" % exc, "traceback": ""}})
 
 
-# Compiled node code, by (node id, code): a loop or a workflow run many times compiles once.
-_compiled = {}
-_COMPILED_LIMIT = 256
+# The node code this worker holds, by code id: [text, compiled code or None until it compiles].
+# The host bounds it (see the protocol above); code that does not compile is compiled, and fails,
+# again on each job, so each reports its syntax error.
+_codes = {}
 
 
-def _compile(code_text, filename):
-    key = (filename, code_text)
-    code = _compiled.get(key)
-    if code is None:
-        code = compile(code_text, filename, "exec")
-        if len(_compiled) >= _COMPILED_LIMIT:
-            _compiled.clear()
-        _compiled[key] = code
-    return code
+def _node_code(frame, filename):
+    if frame.get("forget"):
+        _codes.clear()
+    code_id = frame.get("code_id")
+    text = frame.get("code")
+    if text is not None:
+        entry = _codes[code_id] = [text, None]
+    else:
+        entry = _codes.get(code_id)
+        if entry is None:
+            raise RuntimeError("protocol error: the host named code %r, which this worker does not hold" % (code_id,))
+    if entry[1] is None:
+        entry[1] = compile(entry[0], filename, "exec")
+    return entry[1]
+
+
+_stdin = [None]
+
+
+def _empty_stdin():
+    """Each job reads an empty stdin; a fresh one if the last job closed or replaced it."""
+    current = _stdin[0]
+    if current is None or current.closed or sys.stdin is not current:
+        current = _stdin[0] = io.TextIOWrapper(io.BytesIO(b""), encoding="utf-8")
+    sys.stdin = current
 
 
 def _run_job(frame):
@@ -322,11 +351,11 @@ def _run_job(frame):
         "get_path": get_path, "cancelled": cancelled, "is_cancelled": cancelled,
     })
     saved = sys.stdout, sys.stderr
-    threads_before = set(threading.enumerate())
-    sys.stdin = io.TextIOWrapper(io.BytesIO(b""), encoding="utf-8")
+    threads_before = threading.active_count()
+    _empty_stdin()
     sys.stdout = sys.stderr = captured
     try:
-        code = _compile(frame["code"], filename)
+        code = _node_code(frame, filename)
         try:
             exec(code, namespace)
         except SystemExit:
@@ -343,7 +372,8 @@ def _run_job(frame):
             return
         # A thread the node left running would print into the next job's stdout and keep working:
         # the host retires this worker once the answer is in.
-        retire = any(t.is_alive() for t in threading.enumerate() if t not in threads_before)
+        # (A worker holds no thread of its own between jobs: one left over retires the worker.)
+        retire = threading.active_count() > threads_before
         try:
             _send({"type": "done", "job": job, "outputs": outputs, "stdout": captured.getvalue(), "retire": retire})
         except ValueError as exc:
