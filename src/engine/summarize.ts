@@ -2,21 +2,36 @@
  * The stored-history summary of a value (reference §2.10): long strings and deep collections are
  * replaced by short descriptions. Used only for history and logs, never for run outputs or data
  * that flows to another node (SPEC §3 "Fixed").
+ *
+ * Hot path: every step of a `summary`-history run (the default) summarises its inputs and outputs.
+ * Objects are walked with `Object.keys` and built by assignment rather than with
+ * `Object.entries`/`Object.fromEntries`, which allocate an array per property and cost several
+ * times as much; only the properties that appear in the summary are read.
  */
 const STRING_LIMIT = 200;
+const LIST_PREVIEW = 3;
+const DICT_KEYS = 20;
+const DICT_ENTRIES = 50;
 
 export function summarize(value: unknown, depth = 0): unknown {
   if (typeof value === "string") {
     return value.length > STRING_LIMIT ? { _type: "string", chars: value.length, preview: value.slice(0, STRING_LIMIT) } : value;
   }
+  if (value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) {
     if (depth >= 2) return { _type: "list", count: value.length };
-    return { _type: "list", count: value.length, preview: value.slice(0, 3).map((v) => summarize(v, depth + 1)) };
+    return { _type: "list", count: value.length, preview: value.slice(0, LIST_PREVIEW).map((v) => summarize(v, depth + 1)) };
   }
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>);
-    if (depth >= 2) return { _type: "dict", keys: entries.slice(0, 20).map(([k]) => k) };
-    return Object.fromEntries(entries.slice(0, 50).map(([k, v]) => [k, summarize(v, depth + 1)]));
+  const keys = Object.keys(value);
+  if (depth >= 2) return { _type: "dict", keys: keys.length > DICT_KEYS ? keys.slice(0, DICT_KEYS) : keys };
+  const summary: Record<string, unknown> = {};
+  const count = Math.min(keys.length, DICT_ENTRIES);
+  for (let i = 0; i < count; i++) {
+    const key = keys[i]!;
+    const item = summarize((value as Record<string, unknown>)[key], depth + 1);
+    // A "__proto__" key (JSON.parse makes it an own property) must stay data, not set the prototype.
+    if (key === "__proto__") Object.defineProperty(summary, key, { value: item, writable: true, enumerable: true, configurable: true });
+    else summary[key] = item;
   }
-  return value;
+  return summary;
 }
