@@ -24,7 +24,6 @@ import {
   CodeError,
 } from "../errors.js";
 import { DEFAULT_NODE_TIMEOUT_MS } from "../model/metadata.js";
-import { subscribeAbort } from "../signals/subscribe-abort.js";
 import type { Workflow, WorkflowNode } from "../model/types.js";
 import { EXECUTORS, LlmSession, createHostCallHandler, type ChildRunResult, type LlmCallOptions, type LlmEvent, type NodeContext, type NodeServices } from "../nodes/index.js";
 import { DedupFilter } from "./dedup.js";
@@ -76,6 +75,18 @@ export function runWorkflow(workflow: Workflow, options: EngineRunOptions, deps:
   return new WorkflowRun(workflow, options, deps, link).execute();
 }
 
+/** A top-level run that its owner can also cancel directly (what `options.signal` does, without a controller). */
+export interface RunHandle {
+  result: Promise<RunResult>;
+  /** Cancels the run (as an abort of `options.signal` would); harmless once it has finished. */
+  cancel(): void;
+}
+
+export function startWorkflowRun(workflow: Workflow, options: EngineRunOptions, deps: EngineDeps): RunHandle {
+  const run = new WorkflowRun(workflow, options, deps);
+  return { result: run.execute(), cancel: () => run.cancel() };
+}
+
 class WorkflowRun {
   readonly #plan: Plan;
   readonly #options: EngineRunOptions;
@@ -95,9 +106,14 @@ class WorkflowRun {
     this.#plan = planFor(workflow);
     this.#options = options;
     this.#deps = deps;
-    this.#scope = new RunScope(options.runId, options.signal, options.runTimeoutMs);
+    // A sub-workflow's signal is its parent node's: a parent deadline reaching it stays a timeout.
+    this.#scope = new RunScope(options.runId, { external: options.signal, inheritsDeadlines: link !== undefined, runTimeoutMs: options.runTimeoutMs });
     this.#dedup = options.historyMode === "full" ? new DedupFilter() : undefined;
     this.#emit = options.onEvent;
+  }
+
+  cancel(): void {
+    this.#scope.cancel();
   }
 
   async execute(): Promise<RunResult> {
@@ -179,7 +195,7 @@ class WorkflowRun {
   }
 
   #stoppedStatus(): { status: RunStatus; error: string } {
-    const reason = this.#scope.signal.reason as unknown;
+    const reason = this.#scope.reason;
     return { status: isCancellation(reason) ? "cancelled" : "timed_out", error: runErrorText(reason) };
   }
 
@@ -223,11 +239,11 @@ class WorkflowRun {
   }
 
   #notStarted(): Outcome {
-    const stopKind: StopKind = isCancellation(this.#scope.signal.reason) ? "cancel" : "run_deadline";
+    const stopKind: StopKind = isCancellation(this.#scope.reason) ? "cancel" : "run_deadline";
     return {
       status: stopKind === "cancel" ? "cancelled" : "timed_out",
       outputs: {},
-      error: this.#scope.signal.reason,
+      error: this.#scope.reason,
       stdout: "",
       startedAt: Date.now(),
       durationMs: 0,
@@ -250,9 +266,8 @@ class WorkflowRun {
     }
 
     const controller = new AbortController();
-    const runSignal = this.#scope.signal;
-    // One listener on the run signal for the whole batch, however wide (signals/subscribe-abort.ts).
-    const unsubscribe = subscribeAbort(runSignal, () => controller.abort(runSignal.reason));
+    // Aborted by the run scope itself when the run stops (no listener on the run signal per node).
+    const unlink = this.#scope.linkNode(controller);
     const timeoutMs = this.#nodeTimeoutMs(node);
     let deadlineFired = false;
     const timer =
@@ -279,7 +294,7 @@ class WorkflowRun {
       return { status: "failed", outputs: {}, error, stdout, startedAt, durationMs, stopKind: undefined };
     } finally {
       if (timer) clearTimeout(timer);
-      unsubscribe();
+      unlink();
     }
   }
 

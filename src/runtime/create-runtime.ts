@@ -15,7 +15,7 @@ import { isPlainObject } from "../model/get-path.js";
 import { isBlockingFinding, lintWorkflow } from "../model/lint-workflow.js";
 import { loadWorkflow, validateWorkflow } from "../model/load-workflow.js";
 import type { Workflow } from "../model/types.js";
-import { runWorkflow, type EngineDeps } from "../engine/run-workflow.js";
+import { startWorkflowRun, type EngineDeps, type RunHandle } from "../engine/run-workflow.js";
 import type { RunLlmOverrides } from "../nodes/index.js";
 import type { EventListener, HistoryMode, RunResult, StepRecord } from "../engine/types.js";
 import { JsWorkerPool } from "../sandbox/js/js-worker-pool.js";
@@ -110,7 +110,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     services: { tools, jsPool, httpDispatcher, llm, dataDir, pythonPool, workspaceDir },
     resolveSubworkflow: async (id, parent) => loadWorkflow(findSubworkflowFile(id, parent, lookup)),
   };
-  const active = new Map<AbortController, Promise<unknown>>();
+  const active = new Set<RunHandle>();
   let closed = false;
 
   // Built-ins first, so a user tool with the same name replaces one.
@@ -138,27 +138,23 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     await toolsReady;
     const { workflow } = await prepare(source);
     if (closed) throw new RuntimeClosedError();
-    // The runtime's own controller lets close() cancel the run; the caller's signal is linked to it.
-    const controller = new AbortController();
-    const onCallerAbort = (): void => controller.abort();
-    runOptions.signal?.addEventListener("abort", onCallerAbort, { once: true });
-    if (runOptions.signal?.aborted) controller.abort();
-    const running = runWorkflow(workflow, { ...engineOptions, signal: controller.signal }, deps);
-    active.set(controller, running);
+    // The caller's signal goes to the engine as is (any abort of it is a cancel); close() cancels
+    // through the handle.
+    const handle = startWorkflowRun(workflow, { ...engineOptions, signal: runOptions.signal }, deps);
+    active.add(handle);
     try {
-      return await running;
+      return await handle.result;
     } finally {
-      active.delete(controller);
-      runOptions.signal?.removeEventListener("abort", onCallerAbort);
+      active.delete(handle);
     }
   }
 
   async function close(): Promise<void> {
     if (closed) return;
     closed = true;
-    const running = [...active.entries()];
-    for (const [controller] of running) controller.abort();
-    await Promise.allSettled(running.map(([, p]) => p));
+    const running = [...active];
+    for (const handle of running) handle.cancel();
+    await Promise.allSettled(running.map((handle) => handle.result));
     await Promise.all([jsPool.close(), pythonPool.close()]);
     await Promise.all([httpDispatcher.destroy(), llm.close()]);
   }

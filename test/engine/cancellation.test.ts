@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createRuntime } from "../../src/index.js";
+import { TimeoutError } from "../../src/errors.js";
 import { edge, js, tool, workflow } from "../support/workflows.js";
 import { testTools, type ToolLog } from "../support/tools.js";
 
@@ -95,5 +96,28 @@ describe("cancellation", () => {
     expect(result.status).toBe("cancelled");
     expect(result.history.map((s) => s.nodeId)).toEqual(["a"]);
     expect(result.outputs).toEqual({ value: 1 });
+  });
+
+  it("any abort of the caller's signal is a cancel, whatever its reason", async () => {
+    const controller = new AbortController();
+    controller.abort(new TimeoutError("run", 1000, "the caller's own deadline"));
+    const result = await runtime.run(workflow("a", [js("a", "outputs.x = 1")]), { signal: controller.signal });
+    expect(result.status).toBe("cancelled");
+    expect(result.error).toMatch(/^RunCancelledError: /);
+  });
+
+  it("a cancel from a node.started listener stops that node at once", async () => {
+    const controller = new AbortController();
+    const wf = workflow("s", [tool("s", "sleep", { tool_args: { ms: 10000 } })]);
+    const t0 = performance.now();
+    const result = await runtime.run(wf, {
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === "node.started") controller.abort();
+      },
+    });
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(result.status).toBe("cancelled");
+    expect(result.history.map((s) => [s.nodeId, s.status])).toEqual([["s", "cancelled"]]);
   });
 });
