@@ -46,7 +46,9 @@ export class WorkerPool<Job extends { signal: AbortSignal }, Result, W extends P
   }
 
   async run(job: Job): Promise<Result> {
-    const worker = await this.#acquire(job.signal);
+    // An idle worker is taken at once; only a job that must wait for one awaits (one microtask
+    // hop less per job on the common path).
+    const worker = this.#takeIdle(job.signal) ?? (await this.#acquire(job.signal));
     try {
       return await worker.run(job);
     } finally {
@@ -75,6 +77,11 @@ export class WorkerPool<Job extends { signal: AbortSignal }, Result, W extends P
     };
     this.#all.add(worker);
     return worker;
+  }
+
+  /** An idle worker for a job that may start now (pool open, signal not aborted), else undefined. */
+  #takeIdle(signal: AbortSignal): W | undefined {
+    return this.#closed || signal.aborted ? undefined : this.#idle.pop();
   }
 
   #acquire(signal: AbortSignal): Promise<W> {
