@@ -32,6 +32,7 @@ import { planFor, type Plan } from "./plan.js";
 import { routesAfter } from "./routing.js";
 import { RunScope } from "./run-scope.js";
 import { summarize } from "./summarize.js";
+import { isoTime } from "./iso-time.js";
 import type { ChildRunLink, EngineRunOptions, RunEvent, RunResult, RunStatus, StepRecord, StepStatus } from "./types.js";
 
 export interface EngineDeps {
@@ -363,7 +364,7 @@ class WorkflowRun {
       nodeId: node.id,
       nodeType: node.type,
       status: outcome.status,
-      startedAt: new Date(outcome.startedAt).toISOString(),
+      startedAt: isoTime(outcome.startedAt),
       durationMs: outcome.durationMs,
       inputs: summary ? summarize(item.payload) : item.payload,
       outputs: summary ? summarize(outcome.outputs) : outcome.outputs,
