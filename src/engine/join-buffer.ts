@@ -40,7 +40,7 @@ export class JoinBuffers {
         if (node.joinConflict === "error" && Object.prototype.hasOwnProperty.call(merged, k) && !isDeepStrictEqual(merged[k], v)) {
           throw new JoinConflictError(`join conflict at '${node.id}': key '${k}' differs between sources`);
         }
-        merged[k] = v;
+        setOwn(merged, k, v);
       }
     }
     if (node.joinMode === "namespace" && !(node.joinNamespaceKey in merged)) {
@@ -56,4 +56,10 @@ export class JoinBuffers {
       return `${nodeId} expected=[${expectedOf(nodeId).join(", ")}] seen=[${seen.join(", ")}]`;
     });
   }
+}
+
+/** `target[key] = value` that keeps a `__proto__` key (JSON.parse makes those) an own key, as routing does. */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }

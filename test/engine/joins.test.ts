@@ -41,6 +41,18 @@ describe("joins", () => {
     expect(result.error).toMatch(/^join: JoinConflictError: join conflict at 'join': key 'shared'/);
   });
 
+  it("a `__proto__` key arriving at a join stays an ordinary key of the merged payload", async () => {
+    const own = "Object.defineProperty(outputs, '__proto__', { value: { polluted: true }, enumerable: true, writable: true, configurable: true }); outputs.l = 1";
+    const wf = workflow(
+      "src",
+      [js("src", "outputs.base = 1"), js("left", own), js("right", "outputs.r = 2"), js("join", "outputs.keys = Object.keys(inputs).sort(); outputs.polluted = inputs.polluted === true; outputs.value = inputs['__proto__']", { join: true })],
+      [edge("src", "left"), edge("src", "right", { order: 1 }), edge("left", "join"), edge("right", "join")],
+    );
+    const result = await runtime.run(wf);
+    expect(result.error).toBeNull();
+    expect(result.outputs).toEqual({ keys: ["__proto__", "base", "l", "r"], polluted: false, value: { polluted: true } });
+  });
+
   it("two edges from one source complete the join (distinct sources are counted)", async () => {
     const wf = workflow("a", [js("a", "outputs.v = 1"), js("j", "outputs.done = true", { join: true })], [edge("a", "j"), edge("a", "j", { order: 1, const: { second: true } })]);
     const result = await runtime.run(wf);
