@@ -109,6 +109,23 @@ describe.skipIf(!hasPython)("llm.ask from several threads of one node", () => {
     expect(mock.stats().clientAborts).toHaveLength(1);
     expect(mock.stats().requests).toBe(1);
   });
+
+  it("a node that ends while one of its threads waits in llm.ask: the host call is aborted and the mock sees the request closed", async () => {
+    mock.setRules([{ behavior: { stallAfterHeaders: true } }]);
+    const code = lines(
+      "import threading, time",
+      "threading.Thread(target=lambda: llm.ask('stall here'), daemon=True).start()",
+      "time.sleep(0.3)",
+      "outputs['left'] = True",
+    );
+    const result = await runtime.run(workflow("n", [py("n", code, { timeout_s: 5 })]));
+    expect(result.outputs).toEqual({ left: true });
+    expect(mock.stats().requests).toBe(1);
+    const end = performance.now() + 1_000;
+    while (mock.stats().clientAborts.length === 0 && performance.now() < end) await new Promise((r) => setTimeout(r, 5));
+    expect(mock.stats().clientAborts).toHaveLength(1);
+    expect(mock.stats().inFlight).toBe(0);
+  });
 });
 
 describe.skipIf(!hasPython)("errors, worded as Flocks reports them", () => {
