@@ -38,7 +38,7 @@ SHIM_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "shim")
 if SHIM_DIR not in sys.path:
     sys.path.insert(0, SHIM_DIR)
 
-_protocol = os.fdopen(3, "w", encoding="utf-8", errors="backslashreplace", buffering=1)
+_PROTOCOL_FD = 3
 # The host's frames arrive on fd 0, read through a private duplicate: user code's `exit()` closes
 # sys.stdin (site.Quitter does), and a node must never be able to cut the protocol. Each job gets a
 # fresh empty stdin instead.
@@ -50,13 +50,19 @@ _next_id = [0]
 _cancelled = threading.Event()
 
 
+_encode = json.JSONEncoder(ensure_ascii=False, default=str, allow_nan=False).encode
+
+
 def _send(frame):
-    line = json.dumps(frame, ensure_ascii=False, default=str, allow_nan=False)
+    line = _encode(frame)
     if len(line) > MAX_FRAME:
         raise ValueError("message to the host is larger than %d bytes" % MAX_FRAME)
+    # A lone surrogate in user data becomes the text `\udcxx`, which the host reads back as a JSON
+    # escape (the frame stays valid UTF-8).
+    data = memoryview((line + "\n").encode("utf-8", "backslashreplace"))
     with _write_lock:
-        _protocol.write(line + "\n")
-        _protocol.flush()
+        while data:
+            data = data[os.write(_PROTOCOL_FD, data):]
 
 
 class RunCancelledError(BaseException):
@@ -409,6 +415,17 @@ def _dispatch(frame):
         _cancelled.set()
 
 
+def _read_frame():
+    """The next frame from the host (None if unreadable); exits the process when the host is gone."""
+    raw = _host_frames.readline(MAX_FRAME + 1)
+    if not raw:
+        os._exit(0)  # the host went away
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
 def _read_until(done):
     """Block until `done()` holds, reading and dispatching frames while no other thread reads."""
     while True:
@@ -420,13 +437,7 @@ def _read_until(done):
             _reader_busy[0] = True
         frame = None
         try:
-            raw = _host_frames.readline(MAX_FRAME + 1)
-            if not raw:
-                os._exit(0)  # the host went away
-            try:
-                frame = json.loads(raw)
-            except ValueError:
-                pass
+            frame = _read_frame()
         finally:
             with _reader_state:
                 _reader_busy[0] = False
@@ -438,9 +449,22 @@ def _read_until(done):
 def main():
     _send({"type": "ready", "python": "%d.%d.%d" % sys.version_info[:3], "executable": sys.executable})
     while True:
-        _read_until(lambda: bool(_jobs))
-        with _reader_state:
-            frame = _jobs.pop(0)
+        if _jobs:
+            with _reader_state:
+                frame = _jobs.pop(0)
+        elif threading.active_count() == 1:
+            # Between jobs no other thread exists (a job that leaves one retires its worker), so
+            # the main thread reads its next job itself, without the reader hand-off.
+            frame = _read_frame()
+            if frame is None or frame.get("type") != "run":
+                if frame is not None:
+                    with _reader_state:
+                        _dispatch(frame)  # a late reply, or a cancel for a job that has ended
+                continue
+        else:
+            _read_until(lambda: bool(_jobs))
+            with _reader_state:
+                frame = _jobs.pop(0)
         _cancelled.clear()
         _run_job(frame)
 
