@@ -2,9 +2,15 @@
  * The server's counters and request log (issue 3, item 8): what tests assert after the fact. Times
  * are this process's `performance.now()`, so a test in the same process can compare them with its
  * own clock.
+ *
+ * The log keeps the most recent LOG_LIMIT requests (bodies included), so a mock that serves a long
+ * benchmark or demo does not grow without bound; the counters count every request.
  */
 import type { IncomingMessage } from "node:http";
 import type { MockClientAbort, MockRequestOutcome, MockRequestRecord, MockStats } from "./types.js";
+
+/** Requests the log keeps (the oldest go first). */
+export const LOG_LIMIT = 1000;
 
 export class RequestTracker {
   #nextId = 1;
@@ -40,6 +46,7 @@ export class RequestTracker {
       body: null,
       startedAtMs: performance.now(),
     };
+    if (this.#log.length >= LOG_LIMIT) this.#log.shift();
     this.#log.push(record);
     this.#requests++;
     this.#inFlight++;

@@ -116,6 +116,7 @@ export interface MockLlmServer {
   readonly url: string;
   readonly port: number;
   stats(): MockStats;
+  /** The most recent requests, oldest first (at most 1,000; the counters in stats() count all). */
   requests(): MockRequestRecord[];
   setRules(rules: MockRule[]): void;
   /** Clears the counters, the request log and the failFirst counts. Open connections stay open. */

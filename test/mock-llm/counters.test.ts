@@ -2,6 +2,7 @@
 import { Agent, Pool, request } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startMockLlmServer, type MockLlmServer } from "../../src/mock-llm/index.js";
+import { LOG_LIMIT } from "../../src/mock-llm/request-tracker.js";
 import { chatBody, postChat, waitFor } from "./support/mock-client.js";
 
 let server: MockLlmServer;
@@ -92,6 +93,26 @@ describe("the request log", () => {
     server.stats().clientAborts.push({ requestId: 9, model: "x", atMs: 0 });
     expect(server.requests()[0]!.model).toBe("mock-model");
     expect(server.stats().clientAborts).toEqual([]);
+  });
+
+  it(`keeps the latest ${LOG_LIMIT} requests in the log while the counters count them all`, async () => {
+    const total = LOG_LIMIT + 5;
+    const pool = new Pool(origin(), { connections: 8 });
+    try {
+      for (let sent = 0; sent < total; sent += 8) {
+        const batch = Array.from({ length: Math.min(8, total - sent) }, async () => {
+          const res = await request(`${server.url}/chat/completions`, { method: "POST", body: JSON.stringify(chatBody()), headers: { "content-type": "application/json" }, dispatcher: pool });
+          await res.body.text();
+        });
+        await Promise.all(batch);
+      }
+    } finally {
+      await pool.close();
+    }
+    const log = server.requests();
+    expect(server.stats().requests).toBe(total);
+    expect(log).toHaveLength(LOG_LIMIT);
+    expect(log.map((r) => r.id)).toEqual(Array.from({ length: LOG_LIMIT }, (_, i) => i + 6));
   });
 
   it("reset() clears counters, log and aborts but keeps request ids counting", async () => {
