@@ -251,7 +251,7 @@ describe("shared dispatchers (DispatcherPool)", () => {
 describe("AttemptDeadlines with real timers", () => {
   const never = () => new AbortController().signal;
 
-  async function abortedWithin(signal: AbortSignal, ms: number): Promise<number | undefined> {
+  async function abortedWithin(signal: { readonly aborted: boolean }, ms: number): Promise<number | undefined> {
     const t0 = performance.now();
     while (!signal.aborted && performance.now() - t0 < ms) await sleep(2);
     return signal.aborted ? performance.now() - t0 : undefined;
@@ -294,6 +294,66 @@ describe("AttemptDeadlines with real timers", () => {
     expect(after).toBeGreaterThanOrEqual(70);
     expect(after).toBeLessThan(180);
     expect(d.signal.reason).toMatchObject({ name: "TimeoutError", kind: "idle", code: "FF_TIMEOUT_IDLE", message: "LLM stream went quiet for 0.08s" });
+  });
+
+  // One timer serves the three deadlines: it is armed for the earliest and re-armed when that one
+  // was met or pushed back. These pin the interplay.
+  it("an idle deadline shorter than the TTFT left fires at its own time, not at the TTFT point", async () => {
+    const d = new AttemptDeadlines({ totalMs: 0, ttftMs: 400, idleMs: 60 }, never());
+    d.firstChunk();
+    const after = await abortedWithin(d.signal, 600);
+    expect(after).toBeGreaterThanOrEqual(50);
+    expect(after).toBeLessThan(250);
+    expect(d.signal.reason).toMatchObject({ kind: "idle" });
+  });
+
+  it("an idle deadline longer than the TTFT left outlives the TTFT point and fires ~idle ms after the last event", async () => {
+    const d = new AttemptDeadlines({ totalMs: 0, ttftMs: 60, idleMs: 150 }, never());
+    await sleep(20);
+    d.firstChunk();
+    await sleep(60);
+    expect(d.signal.aborted).toBe(false);
+    d.touch();
+    const touchedAt = performance.now();
+    await abortedWithin(d.signal, 600);
+    const sinceTouch = performance.now() - touchedAt;
+    expect(d.signal.reason).toMatchObject({ kind: "idle" });
+    expect(sinceTouch).toBeGreaterThanOrEqual(140);
+    expect(sinceTouch).toBeLessThan(350);
+  });
+
+  it("the total deadline fires on time while events keep the idle deadline away", async () => {
+    const d = new AttemptDeadlines({ totalMs: 120, ttftMs: 1000, idleMs: 60 }, never());
+    d.firstChunk();
+    const t0 = performance.now();
+    while (!d.signal.aborted && performance.now() - t0 < 600) {
+      await sleep(15);
+      d.touch();
+    }
+    expect(d.signal.reason).toMatchObject({ kind: "attempt" });
+    expect(performance.now() - t0).toBeLessThan(300);
+  });
+
+  it("a deadline longer than a timer can hold neither fires at once nor warns", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const d = new AttemptDeadlines({ totalMs: 2 ** 32, ttftMs: 0, idleMs: 0 }, never());
+      expect(await abortedWithin(d.signal, 60)).toBeUndefined();
+      d.dispose();
+      await sleep(5);
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
+  it("a first chunk after dispose() starts no idle deadline", async () => {
+    const d = new AttemptDeadlines({ totalMs: 0, ttftMs: 0, idleMs: 30 }, never());
+    d.dispose();
+    d.firstChunk();
+    expect(await abortedWithin(d.signal, 100)).toBeUndefined();
   });
 
   it("the cancel signal aborts with its own reason, and the cancel listener is removed", async () => {
