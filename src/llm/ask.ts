@@ -56,7 +56,8 @@ export interface AskDeps {
   track(deadlines: AttemptDeadlines): () => void;
 }
 
-export async function ask(deps: AskDeps, request: AskRequest & { baseSettings: LlmCallSettings }, ctx: AskContext): Promise<string> {
+/** `baseSettings`: the request's own, or the runtime's when it names none. */
+export async function ask(deps: AskDeps, request: AskRequest, baseSettings: LlmCallSettings, ctx: AskContext): Promise<string> {
   const { signal } = ctx;
   if (signal.aborted) throw signal.reason;
   const { candidates, requested } = resolveTargets(deps.registry, { model: request.model, providerId: request.providerId });
@@ -71,7 +72,7 @@ export async function ask(deps: AskDeps, request: AskRequest & { baseSettings: L
     const next = candidates[index + 1];
     // Proxy policy, most specific first: the call's or run's override, then `metadata.llm`, then
     // config `workflow.llm` (Flocks applies an explicit `trust_env` there to every workflow call).
-    const trustEnv = request.trustEnv ?? request.overrideSettings.trustEnv ?? request.baseSettings.trustEnv;
+    const trustEnv = request.trustEnv ?? request.overrideSettings.trustEnv ?? baseSettings.trustEnv;
     const view = deps.registry.view(target.providerId, { apiKey: request.apiKey, baseUrl: request.baseUrl, trustEnv });
     const problem = preflight(target, view);
     if (problem !== undefined) {
@@ -79,7 +80,7 @@ export async function ask(deps: AskDeps, request: AskRequest & { baseSettings: L
       continue;
     }
     try {
-      return await attemptCandidate(deps, request, ctx, target, view!);
+      return await attemptCandidate(deps, request, baseSettings, ctx, target, view!);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       const message = error instanceof Error ? error.message : String(error);
@@ -98,8 +99,8 @@ function preflight(target: LlmTarget, view: ProviderView | undefined): string | 
   return undefined;
 }
 
-async function attemptCandidate(deps: AskDeps, request: AskRequest & { baseSettings: LlmCallSettings }, ctx: AskContext, target: LlmTarget, view: ProviderView): Promise<string> {
-  const settings: LlmCallSettings = { ...request.baseSettings, ...view.defaults, ...request.overrideSettings };
+async function attemptCandidate(deps: AskDeps, request: AskRequest, baseSettings: LlmCallSettings, ctx: AskContext, target: LlmTarget, view: ProviderView): Promise<string> {
+  const settings: LlmCallSettings = { ...baseSettings, ...view.defaults, ...request.overrideSettings };
   const adapter = deps.registry.adapterFor(view);
   const dispatcher = deps.dispatcherFor(view);
   const chat = { model: target.modelId, prompt: request.prompt + settings.promptSuffix, temperature: settings.temperature, stream: view.stream };

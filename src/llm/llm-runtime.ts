@@ -4,7 +4,7 @@
  * attempts in flight and then destroys the pools. Runs borrow it; nothing a call does closes it.
  */
 import { RunCancelledError, RuntimeClosedError } from "../errors.js";
-import { ask, type AskContext, type AskRequest } from "./ask.js";
+import { ask, type AskContext, type AskDeps, type AskRequest } from "./ask.js";
 import { BUILTIN_LLM_SETTINGS, parseLlmSettings, readLlmConfig, type LlmCallSettings, type LlmConfig } from "./llm-config.js";
 import { ProviderRegistry } from "./registry.js";
 import type { AttemptDeadlines } from "./transport/attempt-deadlines.js";
@@ -23,6 +23,8 @@ export class LlmRuntime {
   readonly config: LlmConfig;
   readonly #dispatchers: DispatcherPool;
   readonly #inFlight = new Set<AttemptDeadlines>();
+  /** What `ask` needs of the runtime; built once, not per call. */
+  readonly #deps: AskDeps;
   #closed = false;
 
   constructor(options: LlmRuntimeOptions = {}) {
@@ -30,6 +32,14 @@ export class LlmRuntime {
     this.config = readLlmConfig(options.config ?? {}, env, options.configSource);
     this.registry = new ProviderRegistry(this.config);
     this.#dispatchers = new DispatcherPool(env);
+    this.#deps = {
+      registry: this.registry,
+      dispatcherFor: (options) => this.#dispatchers.get(options),
+      track: (deadlines) => {
+        this.#inFlight.add(deadlines);
+        return () => this.#inFlight.delete(deadlines);
+      },
+    };
   }
 
   /** Built-in defaults ← config `workflow.llm`. */
@@ -49,18 +59,7 @@ export class LlmRuntime {
 
   ask(request: AskRequest, ctx: AskContext): Promise<string> {
     if (this.#closed) return Promise.reject(new RuntimeClosedError());
-    return ask(
-      {
-        registry: this.registry,
-        dispatcherFor: (options) => this.#dispatchers.get(options),
-        track: (deadlines) => {
-          this.#inFlight.add(deadlines);
-          return () => this.#inFlight.delete(deadlines);
-        },
-      },
-      { ...request, baseSettings: request.baseSettings ?? this.baseSettings },
-      ctx,
-    );
+    return ask(this.#deps, request, request.baseSettings ?? this.baseSettings, ctx);
   }
 
   async close(): Promise<void> {

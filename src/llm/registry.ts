@@ -52,12 +52,13 @@ export class ProviderRegistry {
     const base = this.#providers.get(providerId);
     if (!base) return undefined;
     if (overrides.apiKey === undefined && overrides.baseUrl === undefined && overrides.trustEnv === undefined) return base;
-    return Object.freeze({
-      ...base,
-      apiKey: overrides.apiKey ?? base.apiKey,
-      baseUrl: overrides.baseUrl?.replace(/\/+$/, "") ?? base.baseUrl,
-      trustEnv: overrides.trustEnv ?? base.trustEnv,
-    });
+    const apiKey = overrides.apiKey ?? base.apiKey;
+    const baseUrl = overrides.baseUrl?.replace(/\/+$/, "") ?? base.baseUrl;
+    const trustEnv = overrides.trustEnv ?? base.trustEnv;
+    // Overrides that change nothing (config `workflow.llm.trust_env` equal to the provider's own,
+    // applied to every call) keep the shared entry, and with it what is cached per view.
+    if (apiKey === base.apiKey && baseUrl === base.baseUrl && trustEnv === base.trustEnv) return base;
+    return Object.freeze({ ...base, apiKey, baseUrl, trustEnv });
   }
 
   adapterFor(view: ProviderView): ProviderAdapter {

@@ -91,6 +91,17 @@ describe("per-call overrides", () => {
   });
 });
 
+describe("overrides that change nothing", () => {
+  it("a trustEnv equal to the provider's own keeps the shared registry entry (and what is cached for it)", () => {
+    const llm = runtimeFor(mock);
+    const entry = llm.registry.get("local")!;
+    expect(llm.registry.view("local", { trustEnv: entry.trustEnv })).toBe(entry);
+    expect(llm.registry.view("local", { apiKey: entry.apiKey, baseUrl: `${entry.baseUrl}/`, trustEnv: entry.trustEnv })).toBe(entry);
+    expect(llm.registry.view("local", { trustEnv: !entry.trustEnv })).not.toBe(entry);
+    return llm.close();
+  });
+});
+
 describe("per-run overrides", () => {
   it("two concurrent runs with their own key and base URL each reach their own server; the registry is unchanged", async () => {
     const other = await startMockLlmServer();

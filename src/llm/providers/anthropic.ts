@@ -5,7 +5,7 @@
  */
 import { LlmCallError } from "../../errors.js";
 import type { ProviderView } from "../registry.js";
-import { errorMessageFromBody, mergeHeaders, type AttemptResult, type ProviderAdapter, type SseEvent, type StreamDecoder, type Usage } from "./provider-adapter.js";
+import { errorMessageFromBody, requestBaseCache, type AttemptResult, type ProviderAdapter, type SseEvent, type StreamDecoder, type Usage } from "./provider-adapter.js";
 
 const ANTHROPIC_VERSION = "2023-06-01";
 const DEFAULT_MAX_TOKENS = 4096;
@@ -80,15 +80,15 @@ class AnthropicStreamDecoder implements StreamDecoder {
   }
 }
 
+const requestBase = requestBaseCache((provider, accept) => {
+  const headers: Record<string, string> = { "content-type": "application/json", accept, "anthropic-version": ANTHROPIC_VERSION };
+  if (provider.apiKey) headers["x-api-key"] = provider.apiKey;
+  return { path: "/messages", headers };
+});
+
 export const anthropic: ProviderAdapter = {
   buildRequest(provider, request) {
-    const headers: Record<string, string> = {
-      "content-type": "application/json",
-      accept: request.stream ? "text/event-stream" : "application/json",
-      "anthropic-version": ANTHROPIC_VERSION,
-    };
-    if (provider.apiKey) headers["x-api-key"] = provider.apiKey;
-    mergeHeaders(headers, provider.headers);
+    const base = requestBase(provider);
     const body = {
       model: request.model,
       max_tokens: DEFAULT_MAX_TOKENS,
@@ -96,7 +96,7 @@ export const anthropic: ProviderAdapter = {
       temperature: request.temperature,
       stream: request.stream,
     };
-    return { url: `${provider.baseUrl}/messages`, headers, body: JSON.stringify(body) };
+    return { url: base.url, headers: { ...(request.stream ? base.streamHeaders : base.plainHeaders) }, body: JSON.stringify(body) };
   },
 
   parseResponse(provider, raw) {

@@ -7,7 +7,7 @@
 import { LlmCallError } from "../../errors.js";
 import type { ProviderView } from "../registry.js";
 import { ThinkTagFilter, splitThinkTags } from "./think-tags.js";
-import { errorMessageFromBody, mergeHeaders, type AttemptResult, type ProviderAdapter, type SseEvent, type StreamDecoder, type Usage } from "./provider-adapter.js";
+import { errorMessageFromBody, requestBaseCache, type AttemptResult, type ProviderAdapter, type SseEvent, type StreamDecoder, type Usage } from "./provider-adapter.js";
 
 interface Delta {
   content?: string | null;
@@ -99,11 +99,15 @@ class OpenAiStreamDecoder implements StreamDecoder {
   }
 }
 
+const requestBase = requestBaseCache((provider, accept) => {
+  const headers: Record<string, string> = { "content-type": "application/json", accept };
+  if (provider.apiKey) headers.authorization = `Bearer ${provider.apiKey}`;
+  return { path: "/chat/completions", headers };
+});
+
 export const openAiCompatible: ProviderAdapter = {
   buildRequest(provider, request) {
-    const headers: Record<string, string> = { "content-type": "application/json", accept: request.stream ? "text/event-stream" : "application/json" };
-    if (provider.apiKey) headers.authorization = `Bearer ${provider.apiKey}`;
-    mergeHeaders(headers, provider.headers);
+    const base = requestBase(provider);
     const body: Record<string, unknown> = {
       model: request.model,
       messages: [{ role: "user", content: request.prompt }],
@@ -111,7 +115,7 @@ export const openAiCompatible: ProviderAdapter = {
       stream: request.stream,
     };
     if (request.stream) body.stream_options = { include_usage: true };
-    return { url: `${provider.baseUrl}/chat/completions`, headers, body: JSON.stringify(body) };
+    return { url: base.url, headers: { ...(request.stream ? base.streamHeaders : base.plainHeaders) }, body: JSON.stringify(body) };
   },
 
   parseResponse(provider, raw) {

@@ -66,6 +66,46 @@ export function errorMessageFromBody(body: string): string {
 }
 
 /**
+ * What every request to one provider view shares: the URL and the fixed headers for a streamed and
+ * for a plain request. Built on a view's first request and kept while the view lives (views are
+ * frozen, so it cannot go stale; a per-call derived view gets its own). The header objects are
+ * templates, frozen: each request sends a copy, because undici's proxy agents write `host` into
+ * the headers object they are given.
+ */
+export interface RequestBase {
+  url: string;
+  streamHeaders: Readonly<Record<string, string>>;
+  plainHeaders: Readonly<Record<string, string>>;
+}
+
+/**
+ * Memoizes an adapter's per-view request parts. `build` returns the path and the built-in headers
+ * for one `accept` value; the configured headers are merged over them as on every request before.
+ */
+export function requestBaseCache(
+  build: (provider: ProviderView, accept: string) => { path: string; headers: Record<string, string> },
+): (provider: ProviderView) => RequestBase {
+  const cache = new WeakMap<ProviderView, RequestBase>();
+  const headersFor = (provider: ProviderView, accept: string): Readonly<Record<string, string>> => {
+    const { headers } = build(provider, accept);
+    mergeHeaders(headers, provider.headers);
+    return Object.freeze(headers);
+  };
+  return (provider) => {
+    let base = cache.get(provider);
+    if (!base) {
+      base = {
+        url: `${provider.baseUrl}${build(provider, "").path}`,
+        streamHeaders: headersFor(provider, "text/event-stream"),
+        plainHeaders: headersFor(provider, "application/json"),
+      };
+      cache.set(provider, base);
+    }
+    return base;
+  };
+}
+
+/**
  * Adds configured headers to built-in ones. HTTP header names are case-insensitive, so names are
  * lower-cased first: a configured `Authorization` replaces the built-in `authorization` instead of
  * being sent beside it.

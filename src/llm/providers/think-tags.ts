@@ -48,10 +48,17 @@ export class ThinkTagFilter {
   }
 }
 
+/** Each tag's proper prefixes by length (`PREFIXES[tag][n]` = its first n characters), built once. */
+const PREFIXES: Record<string, string[]> = {
+  [OPEN]: Array.from({ length: OPEN.length }, (_, n) => OPEN.slice(0, n)),
+  [CLOSE]: Array.from({ length: CLOSE.length }, (_, n) => CLOSE.slice(0, n)),
+};
+
 /** Length of the longest suffix of `text` that is a proper prefix of `tag`. */
 function partialTagSuffix(text: string, tag: string): number {
+  const prefixes = PREFIXES[tag]!;
   for (let n = Math.min(tag.length - 1, text.length); n > 0; n--) {
-    if (text.endsWith(tag.slice(0, n))) return n;
+    if (text.endsWith(prefixes[n]!)) return n;
   }
   return 0;
 }

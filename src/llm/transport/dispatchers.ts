@@ -25,6 +25,11 @@ function proxyConfigured(env: NodeJS.ProcessEnv): boolean {
 
 export class DispatcherPool {
   readonly #dispatchers = new Map<string, Dispatcher>();
+  /**
+   * The dispatcher last returned for a frozen options object (a provider view): a view's transport
+   * options cannot change, so its calls skip building the key. Unfrozen options are never cached.
+   */
+  #byOptions = new WeakMap<TransportOptions, Dispatcher>();
   readonly #env: NodeJS.ProcessEnv;
   #closed = false;
 
@@ -34,6 +39,10 @@ export class DispatcherPool {
 
   /** The shared dispatcher for these transport options (created on first use). */
   get(options: TransportOptions): Dispatcher {
+    if (!this.#closed) {
+      const known = this.#byOptions.get(options);
+      if (known) return known;
+    }
     const useProxy = options.trustEnv && proxyConfigured(this.#env);
     const key = `${useProxy ? "env-proxy" : "direct"}|tls:${options.verifySsl ? "verify" : "insecure"}|max:${options.maxConnections}`;
     let dispatcher = this.#dispatchers.get(key);
@@ -60,6 +69,7 @@ export class DispatcherPool {
         : new Agent(common);
       this.#dispatchers.set(key, dispatcher);
     }
+    if (Object.isFrozen(options)) this.#byOptions.set(options, dispatcher);
     return dispatcher;
   }
 
@@ -70,6 +80,7 @@ export class DispatcherPool {
   /** Destroy every dispatcher (in-flight requests must have been aborted first). */
   async closeAll(): Promise<void> {
     this.#closed = true;
+    this.#byOptions = new WeakMap();
     const all = [...this.#dispatchers.values()];
     this.#dispatchers.clear();
     await Promise.all(all.map((d) => d.destroy()));
