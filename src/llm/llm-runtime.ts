@@ -42,10 +42,11 @@ export class LlmRuntime {
     };
   }
 
-  /** Built-in defaults ← config `workflow.llm`. */
+  /** Built-in defaults ← config `workflow.llm` (frozen; the config cannot change). */
   get baseSettings(): LlmCallSettings {
-    return { ...BUILTIN_LLM_SETTINGS, ...this.config.workflowDefaults };
+    return (this.#baseSettings ??= Object.freeze({ ...BUILTIN_LLM_SETTINGS, ...this.config.workflowDefaults }));
   }
+  #baseSettings: LlmCallSettings | undefined;
 
   /** A workflow's `metadata.llm`, parsed (errors name `metadata.llm.<key>`). */
   workflowSettings(metadataLlm: unknown, source?: string): Partial<LlmCallSettings> {
