@@ -13,7 +13,7 @@ import { openAiCompatible } from "../../src/llm/providers/openai-compatible.js";
 import type { ChatRequest } from "../../src/llm/providers/provider-adapter.js";
 import type { ProviderView } from "../../src/llm/registry.js";
 import { AttemptDeadlines } from "../../src/llm/transport/attempt-deadlines.js";
-import { sendAttempt } from "../../src/llm/transport/send-attempt.js";
+import { Utf8Chunks, sendAttempt } from "../../src/llm/transport/send-attempt.js";
 import { startMockLlmServer, type MockLlmServer } from "../../src/mock-llm/index.js";
 import { askRequest, ctx } from "../support/llm.js";
 import { openAiChunk, sendJson, sseEvent, startScriptedUpstream, startSse, type ScriptedUpstream } from "../support/scripted-upstream.js";
@@ -97,6 +97,55 @@ describe("streamed answers from the mock-llm", () => {
     } finally {
       await llm.close();
     }
+  });
+});
+
+describe("UTF-8 across chunk boundaries (Utf8Chunks)", () => {
+  const text = "a攻击é😀\nb";
+  const bytes = Buffer.from(text);
+  const decodeAll = (chunks: Buffer[]) => {
+    const decoder = new Utf8Chunks();
+    return chunks.map((c) => decoder.decode(c)).join("");
+  };
+
+  it("a character split at any byte, in two or three chunks, decodes whole", () => {
+    for (let i = 0; i <= bytes.length; i++) {
+      expect(decodeAll([bytes.subarray(0, i), bytes.subarray(i)])).toBe(text);
+      for (let j = i; j <= bytes.length; j++) {
+        expect(decodeAll([bytes.subarray(0, i), bytes.subarray(i, j), bytes.subarray(j)])).toBe(text);
+      }
+    }
+  });
+
+  it("a byte-order mark is dropped at the start of the stream only, as by a streaming TextDecoder", () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const reference = (chunks: Buffer[]) => {
+      const decoder = new TextDecoder();
+      return chunks.map((c) => decoder.decode(c, { stream: true })).join("");
+    };
+    const cases = [
+      [Buffer.concat([bom, Buffer.from("data: x\n")])],
+      [Buffer.from("data: x\n"), Buffer.concat([bom, Buffer.from("y\n")])],
+      [Buffer.from("data: \xe6", "latin1"), Buffer.concat([Buffer.from([0x94, 0xbb]), bom, Buffer.from("\n")])],
+      [Buffer.from([0xe6, 0x94]), Buffer.from([0xbb, 0x0a]), Buffer.concat([bom, Buffer.from("\n")])],
+      [Buffer.from("x\n"), Buffer.concat([bom, Buffer.from([0xe6, 0x94])]), Buffer.from([0xbb, 0x0a])],
+      [Buffer.alloc(0), Buffer.concat([bom, Buffer.from("x\n")])],
+      [Buffer.from([0xef, 0xbb]), Buffer.from([0xbf, 0x61, 0x0a])],
+    ];
+    for (const chunks of cases) expect(decodeAll(chunks)).toBe(reference(chunks));
+  });
+
+  it("a streamed answer whose character is split between two writes arrives whole", async () => {
+    upstream.handle(async (_req, res) => {
+      startSse(res);
+      const event = Buffer.from(openAiChunk({ role: "assistant", content: "攻击成功" }));
+      const cut = event.indexOf(Buffer.from("击")) + 1;
+      res.write(event.subarray(0, cut));
+      await new Promise((r) => setTimeout(r, 20));
+      res.write(event.subarray(cut));
+      res.end(openAiChunk({}, "stop") + sseEvent("[DONE]"));
+    });
+    expect(await attempt(providerAt(`${upstream.origin}/v1`))).toMatchObject({ text: "攻击成功", finishReason: "stop" });
   });
 });
 

@@ -14,6 +14,7 @@
  * a keep-alive socket the server had already closed (peers.md #24); such a request is sent again at
  * once, one time, on a fresh connection.
  */
+import { TextDecoder } from "node:util";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { request, type Dispatcher } from "undici";
 import { LlmCallError } from "../../errors.js";
@@ -177,7 +178,7 @@ function readStream(body: Dispatcher.ResponseData["body"], input: AttemptInput):
       }
     },
   });
-  const text = new TextDecoder();
+  const text = new Utf8Chunks();
   return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (error: unknown): void => {
@@ -188,7 +189,7 @@ function readStream(body: Dispatcher.ResponseData["body"], input: AttemptInput):
     };
     body.on("data", (chunk: Buffer) => {
       if (settled) return;
-      parser.feed(text.decode(chunk, STREAM_DECODE));
+      parser.feed(text.decode(chunk));
       if (failure !== undefined) fail(failure);
     });
     body.on("end", () => {
@@ -206,6 +207,31 @@ function readStream(body: Dispatcher.ResponseData["body"], input: AttemptInput):
       if (!settled) fail(Object.assign(new Error("Premature close"), { code: PREMATURE_CLOSE }));
     });
   });
+}
+
+/**
+ * UTF-8 chunks → text, as one streaming TextDecoder would decode them. A chunk that ends in an
+ * ASCII byte (a server flushes whole SSE events, which end in "\n") carries no partial character
+ * into the next, so Buffer#toString decodes it alone; a TextDecoder, whose creation costs more than
+ * decoding a small chunk, is made only when a chunk ends inside a character (or the stream starts
+ * with a byte-order mark, which it drops), and then decodes the rest of the stream.
+ */
+export class Utf8Chunks {
+  #decoder: TextDecoder | undefined;
+  #first = true;
+
+  decode(chunk: Buffer): string {
+    if (this.#decoder) return this.#decoder.decode(chunk, STREAM_DECODE);
+    const n = chunk.length;
+    if (n === 0) return "";
+    const first = this.#first;
+    this.#first = false;
+    const bom = first && n >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf;
+    if (!bom && chunk[n - 1]! < 0x80) return chunk.toString("utf8");
+    // A mark only counts at the start of the stream, as for a TextDecoder that saw every chunk.
+    this.#decoder = new TextDecoder("utf-8", { ignoreBOM: !first });
+    return this.#decoder.decode(chunk, STREAM_DECODE);
+  }
 }
 
 async function readLimited(body: Dispatcher.ResponseData["body"], limit: number): Promise<string> {
