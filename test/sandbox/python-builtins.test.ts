@@ -18,25 +18,29 @@ describe.skipIf(!hasPython)("python workers between nodes", () => {
     expect(result.outputs).toEqual({ leak: false, len: 2, same: true });
   });
 
-  it("an impostor equal to every builtin, a deleted builtin, or a renamed last one is undone too", async () => {
-    const impostor = "import builtins\nclass Same:\n    def __eq__(self, other): return True\n    def __hash__(self): return 0\nbuiltins.abs = Same()";
-    const renameLast = "import builtins\nd = vars(builtins)\nlast = list(d)[-1]\nvalue = d.pop(last)\nd['renamed_' + last] = value\noutputs['last'] = last";
-    const check = "import builtins\noutputs['abs'] = abs(-3)\noutputs['sorted'] = sorted([2, 1])\noutputs['renamed'] = [n for n in vars(builtins) if n.startswith('renamed_')]\noutputs['last_back'] = inputs['last'] in vars(builtins)";
-    const result = await runtime.run({
-      start: "a",
-      nodes: [
-        { id: "a", type: "python", code: impostor },
-        { id: "b", type: "python", code: "import builtins\ndel builtins.sorted" },
-        { id: "c", type: "python", code: renameLast },
-        { id: "d", type: "python", code: check },
-      ],
-      edges: [
-        { from: "a", to: "b" },
-        { from: "b", to: "c" },
-        { from: "c", to: "d" },
-      ],
-    });
-    expect(result.error).toBeNull();
-    expect(result.outputs).toMatchObject({ abs: 3, sorted: [1, 2], renamed: [], last_back: true });
+  it("each kind of change is undone before the next node: an impostor equal to every builtin, a replaced all() or map(), a deleted builtin, a renamed last one", async () => {
+    const changes: Record<string, string> = {
+      impostor: "import builtins\nclass Same:\n    def __eq__(self, other): return True\n    def __hash__(self): return 0\nbuiltins.abs = Same()",
+      allAndMap: "import builtins\nbuiltins.all = lambda items: True\nbuiltins.map = lambda f, *its: []",
+      deleted: "import builtins\ndel builtins.sorted",
+      renamedLast: "import builtins\nd = vars(builtins)\nlast = list(d)[-1]\nd['renamed_' + last] = d.pop(last)",
+    };
+    const check = [
+      "import builtins",
+      "names = vars(builtins)",
+      "outputs['ok'] = [abs(-3) == 3, all([False]) is False, list(map(str, [1])) == ['1'], sorted([2, 1]) == [1, 2],",
+      "                 not [n for n in names if n.startswith('renamed_')]]",
+    ].join("\n");
+    for (const [name, change] of Object.entries(changes)) {
+      const result = await runtime.run({
+        start: "change",
+        nodes: [
+          { id: "change", type: "python", code: change },
+          { id: "check", type: "python", code: check },
+        ],
+        edges: [{ from: "change", to: "check" }],
+      });
+      expect([name, result.error, result.outputs]).toEqual([name, null, { ok: [true, true, true, true, true] }]);
+    }
   });
 });

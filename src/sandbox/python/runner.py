@@ -277,7 +277,8 @@ def _describe(exc, filename, requirements=()):
 _BUILTINS = dict(vars(builtins))
 _BUILTIN_NAMES = tuple(_BUILTINS)
 _BUILTIN_VALUES = tuple(_BUILTINS.values())
-_is = operator.is_
+# Bound now: a node may replace `builtins.all` or `builtins.map` themselves.
+_is, _all, _map = operator.is_, all, map
 
 
 def _restore_builtins():
@@ -285,8 +286,8 @@ def _restore_builtins():
     current = builtins.__dict__
     # Nearly always nothing changed: the same names, in the same order, bound to the same objects
     # (compared by identity, in C, so an object claiming equality cannot pass for a builtin).
-    if (current.__len__() == _BUILTIN_NAMES.__len__() and all(map(_is, current, _BUILTIN_NAMES))
-            and all(map(_is, current.values(), _BUILTIN_VALUES))):
+    if (current.__len__() == _BUILTIN_NAMES.__len__() and _all(_map(_is, current, _BUILTIN_NAMES))
+            and _all(_map(_is, current.values(), _BUILTIN_VALUES))):
         return
     for name in [n for n in current if n not in _BUILTINS]:
         del current[name]
