@@ -43,4 +43,16 @@ describe.skipIf(!hasPython)("python workers between nodes", () => {
       expect([name, result.error, result.outputs]).toEqual([name, null, { ok: [true, true, true, true, true] }]);
     }
   });
+
+  it("a node that patches os.write or json.loads does not break the protocol for the nodes after it", async () => {
+    const result = await runtime.run({
+      start: "patch",
+      nodes: [
+        { id: "patch", type: "python", code: "import os, json\nos.write = lambda fd, data: 0\njson.loads = lambda raw: None\noutputs['a'] = 1" },
+        { id: "after", type: "python", code: "outputs['b'] = inputs['a'] + 1" },
+      ],
+      edges: [{ from: "patch", to: "after" }],
+    });
+    expect([result.error, result.outputs]).toEqual([null, { b: 2 }]);
+  });
 });

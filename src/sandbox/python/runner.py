@@ -51,6 +51,8 @@ _cancelled = threading.Event()
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, default=str, allow_nan=False).encode
+# Bound now, so a node that patches `os` or `json` cannot break the protocol for later nodes.
+_write, _decode = os.write, json.loads
 
 
 def _send(frame):
@@ -62,7 +64,7 @@ def _send(frame):
     data = memoryview((line + "\n").encode("utf-8", "backslashreplace"))
     with _write_lock:
         while data:
-            data = data[os.write(_PROTOCOL_FD, data):]
+            data = data[_write(_PROTOCOL_FD, data):]
 
 
 class RunCancelledError(BaseException):
@@ -422,7 +424,7 @@ def _read_frame():
     if not raw:
         os._exit(0)  # the host went away
     try:
-        return json.loads(raw)
+        return _decode(raw)
     except ValueError:
         return None
 
