@@ -56,12 +56,11 @@ _write, _decode = os.write, json.loads
 
 
 def _send(frame):
-    line = _encode(frame)
-    if len(line) > MAX_FRAME:
-        raise ValueError("message to the host is larger than %d bytes" % MAX_FRAME)
     # A lone surrogate in user data becomes the text `\udcxx`, which the host reads back as a JSON
     # escape (the frame stays valid UTF-8).
-    data = memoryview((line + "\n").encode("utf-8", "backslashreplace"))
+    data = memoryview((_encode(frame) + "\n").encode("utf-8", "backslashreplace"))
+    if len(data) > MAX_FRAME + 1:
+        raise ValueError("message to the host is larger than %d bytes" % MAX_FRAME)
     with _write_lock:
         while data:
             data = data[_write(_PROTOCOL_FD, data):]
