@@ -80,10 +80,10 @@ class AnthropicStreamDecoder implements StreamDecoder {
   }
 }
 
-const requestBase = requestBaseCache((provider, accept) => {
+const requestBase = requestBaseCache("/messages", (provider, accept) => {
   const headers: Record<string, string> = { "content-type": "application/json", accept, "anthropic-version": ANTHROPIC_VERSION };
   if (provider.apiKey) headers["x-api-key"] = provider.apiKey;
-  return { path: "/messages", headers };
+  return headers;
 });
 
 export const anthropic: ProviderAdapter = {

@@ -99,10 +99,10 @@ class OpenAiStreamDecoder implements StreamDecoder {
   }
 }
 
-const requestBase = requestBaseCache((provider, accept) => {
+const requestBase = requestBaseCache("/chat/completions", (provider, accept) => {
   const headers: Record<string, string> = { "content-type": "application/json", accept };
   if (provider.apiKey) headers.authorization = `Bearer ${provider.apiKey}`;
-  return { path: "/chat/completions", headers };
+  return headers;
 });
 
 export const openAiCompatible: ProviderAdapter = {

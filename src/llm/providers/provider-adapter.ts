@@ -79,15 +79,17 @@ export interface RequestBase {
 }
 
 /**
- * Memoizes an adapter's per-view request parts. `build` returns the path and the built-in headers
- * for one `accept` value; the configured headers are merged over them as on every request before.
+ * Memoizes an adapter's per-view request parts: the URL is the view's base URL plus `path`;
+ * `builtinHeaders` gives the adapter's own headers for one `accept` value, and the configured
+ * headers are merged over them.
  */
 export function requestBaseCache(
-  build: (provider: ProviderView, accept: string) => { path: string; headers: Record<string, string> },
+  path: string,
+  builtinHeaders: (provider: ProviderView, accept: string) => Record<string, string>,
 ): (provider: ProviderView) => RequestBase {
   const cache = new WeakMap<ProviderView, RequestBase>();
   const headersFor = (provider: ProviderView, accept: string): Readonly<Record<string, string>> => {
-    const { headers } = build(provider, accept);
+    const headers = builtinHeaders(provider, accept);
     mergeHeaders(headers, provider.headers);
     return Object.freeze(headers);
   };
@@ -95,7 +97,7 @@ export function requestBaseCache(
     let base = cache.get(provider);
     if (!base) {
       base = {
-        url: `${provider.baseUrl}${build(provider, "").path}`,
+        url: `${provider.baseUrl}${path}`,
         streamHeaders: headersFor(provider, "text/event-stream"),
         plainHeaders: headersFor(provider, "application/json"),
       };
