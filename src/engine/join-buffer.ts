@@ -6,6 +6,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { JoinConflictError } from "../errors.js";
 import type { WorkflowNode } from "../model/types.js";
+import { setOwn } from "./own-key.js";
 
 export const START_SOURCE = "__start__";
 
@@ -56,10 +57,4 @@ export class JoinBuffers {
       return `${nodeId} expected=[${expectedOf(nodeId).join(", ")}] seen=[${seen.join(", ")}]`;
     });
   }
-}
-
-/** `target[key] = value` that keeps a `__proto__` key (JSON.parse makes those) an own key, as routing does. */
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
 }

@@ -5,6 +5,7 @@
 import { LABEL_ROUTED_TYPES, type WorkflowEdge, type WorkflowNode } from "../model/types.js";
 import { NOT_FOUND, lookupPath } from "../model/get-path.js";
 import type { DataflowMode } from "../model/metadata.js";
+import { setOwn } from "./own-key.js";
 
 export interface Route {
   edge: WorkflowEdge;
@@ -60,10 +61,10 @@ export function edgePayload(edge: WorkflowEdge, inputs: Record<string, unknown>,
         value = path.trim() === "$" ? { ...inputs, ...outputs } : lookupPath(outputs, path);
         if (value === NOT_FOUND) value = lookupPath(inputs, path);
       }
-      if (value !== NOT_FOUND) payload[dst] = value;
+      if (value !== NOT_FOUND) setOwn(payload, dst, value);
     }
   }
-  if (edge.const) Object.assign(payload, edge.const);
+  if (edge.const) for (const key of Object.keys(edge.const)) setOwn(payload, key, edge.const[key]);
   return payload;
 }
 

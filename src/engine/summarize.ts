@@ -8,6 +8,8 @@
  * `Object.entries`/`Object.fromEntries`, which allocate an array per property and cost several
  * times as much; only the properties that appear in the summary are read.
  */
+import { setOwn } from "./own-key.js";
+
 const STRING_LIMIT = 200;
 const LIST_PREVIEW = 3;
 const DICT_KEYS = 20;
@@ -28,10 +30,7 @@ export function summarize(value: unknown, depth = 0): unknown {
   const count = Math.min(keys.length, DICT_ENTRIES);
   for (let i = 0; i < count; i++) {
     const key = keys[i]!;
-    const item = summarize((value as Record<string, unknown>)[key], depth + 1);
-    // A "__proto__" key (JSON.parse makes it an own property) must stay data, not set the prototype.
-    if (key === "__proto__") Object.defineProperty(summary, key, { value: item, writable: true, enumerable: true, configurable: true });
-    else summary[key] = item;
+    setOwn(summary, key, summarize((value as Record<string, unknown>)[key], depth + 1));
   }
   return summary;
 }

@@ -65,6 +65,14 @@ describe("dataflow", () => {
     expect(result.outputs).toEqual({ sum: 11 });
   });
 
+  it("a `__proto__` key from a mapping or from const stays an ordinary key of the payload", async () => {
+    // As a workflow file gives them: JSON makes "__proto__" an own key.
+    const extra = JSON.parse('{"mapping": {"__proto__": "k"}, "const": {"__proto__": {"polluted": true}, "c": 3}}');
+    const wf = workflow("a", [js("a", "outputs.k = 'v'"), js("b", "outputs.keys = Object.keys(inputs).sort(); outputs.polluted = inputs.polluted === true")], [edge("a", "b", extra)]);
+    const result = await runtime.run(wf);
+    expect([result.error, result.outputs]).toEqual([null, { keys: ["__proto__", "c"], polluted: false }]);
+  });
+
   it("mapping picks paths ($, $.a.b, a.0.b), omits missing ones and merges const last", async () => {
     const wf = workflow(
       "a",
