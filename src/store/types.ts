@@ -19,20 +19,24 @@ export interface NewRun {
   startedAtMs: number;
 }
 
-/** One finished step, as known when its `node.finished` event arrives. */
-export interface NewStep {
-  /** 0-based position in the run's history (the order of `node.finished` events). */
-  index: number;
+/** What a step records, however it is timed. */
+interface StepFields {
   nodeId: string;
-  nodeType: string;
   status: StepStatus;
-  startedAtMs: number;
   durationMs: number;
   outputs: unknown;
   error: string | null;
   errorType: string | null;
   traceback: string | null;
   stdout: string;
+}
+
+/** One finished step, as known when its `node.finished` event arrives. */
+export interface NewStep extends StepFields {
+  /** 0-based position in the run's history (the order of `node.finished` events). */
+  index: number;
+  nodeType: string;
+  startedAtMs: number;
 }
 
 export interface RunFinish {
@@ -43,16 +47,8 @@ export interface RunFinish {
 }
 
 /** A step as the API shows it (SPEC §7): times ISO 8601. */
-export interface StoredStep {
-  nodeId: string;
-  status: StepStatus;
+export interface StoredStep extends StepFields {
   startedAt: string;
-  durationMs: number;
-  outputs: unknown;
-  error: string | null;
-  errorType: string | null;
-  traceback: string | null;
-  stdout: string;
 }
 
 /** The fields every view of a run has (SPEC §7 run record, without its steps). */
