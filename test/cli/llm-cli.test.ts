@@ -5,13 +5,14 @@
  * the server sees the request closed; progress shows LLM retries and fallbacks; and the README demo
  * (`node examples/alert-triage/demo.mjs`) runs with no configuration at all.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startMockLlmServer, type MockLlmServer, type MockRule } from "../../src/mock-llm/index.js";
-import { REPO_ROOT, spawnCli, type CliResult } from "./support/spawn-cli.js";
+import { spawnCli } from "./support/spawn-cli.js";
+import { sigintDuringStalledCall, untilStalled } from "./support/stalled-llm.js";
+import { runNode } from "../support/run-node.js";
 
 const FIXTURES = "test/fixtures/cli-llm";
 const ASK = `${FIXTURES}/ask`;
@@ -47,14 +48,6 @@ function promptsSeen(): string[] {
   });
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}; mock stats ${JSON.stringify(mock.stats())}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 describe("flockflow run with LLM nodes, against mock-llm through --config", () => {
   it("--json: the llm node and the JavaScript node's llm.ask get the mock's replies; two requests; exit 0", async () => {
     const r = await spawnCli(["run", ASK, "--config", configFile, "--inputs", ASK_INPUTS, "--json"]).done;
@@ -81,28 +74,10 @@ describe("flockflow run with LLM nodes, against mock-llm through --config", () =
     it("exits 130 within 1 s with status cancelled, and the server sees the request closed within 1 s", async () => {
       mock.setRules([{ match: { promptIncludes: marker }, behavior: { stallAfterHeaders: true } }]);
       const proc = spawnCli(["run", ASK, "--config", configFile, "--inputs", ASK_INPUTS, "--json"]);
-      await until(() => mock.stats().requests === requestsBefore && mock.stats().inFlight === 1, `the ${node} request`);
-      const stalled = mock.requests().at(-1)!;
-      const sentAt = performance.now();
-      proc.child.kill("SIGINT");
-      const r: CliResult = await proc.done;
-      const exitMs = r.exitedAt - sentAt;
-      await until(() => mock.stats().clientAborts.length > 0, "the client abort", 1_000);
-      const abort = mock.stats().clientAborts[0]!;
-      console.info(`SIGINT during a stalled ${node} call: exit ${exitMs.toFixed(0)} ms, server saw the close ${(abort.atMs - sentAt).toFixed(1)} ms after the signal`);
-      expect(r.signal).toBeNull();
-      expect(r.code).toBe(130);
-      expect(exitMs).toBeLessThan(1_000);
-      expect(r.stderr).toBe("");
-      const result = JSON.parse(r.stdout);
-      expect(result.status).toBe("cancelled");
-      expect(result.error).toMatch(/^RunCancelledError: /);
+      await untilStalled(mock, requestsBefore, `the ${node} request`);
+      const { result } = await sigintDuringStalledCall(mock, proc, { requests: requestsBefore, label: `a stalled ${node} call` });
       expect(result.history.map((s: { nodeId: string; status: string }) => [s.nodeId, s.status])).toEqual(steps);
       expect(result.history.at(-1).errorType).toBe("RunCancelledError");
-      expect(abort.requestId).toBe(stalled.id);
-      expect(abort.atMs - sentAt).toBeLessThan(1_000);
-      expect(mock.stats().clientAborts).toHaveLength(1);
-      expect(mock.stats().requests).toBe(requestsBefore);
     });
   });
 });
@@ -149,14 +124,7 @@ describe("the README demo", () => {
     const home = mkdtempSync(path.join(os.tmpdir(), "flockflow-demo-home-"));
     const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, USERPROFILE: home };
     for (const name of ["FLOCKFLOW_CONFIG", "FLOCKFLOW_SECRETS", "OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL", "NODE_OPTIONS"]) delete env[name];
-    const child = spawn(process.execPath, ["examples/alert-triage/demo.mjs"], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    const guard = setTimeout(() => child.kill("SIGKILL"), 15_000);
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    clearTimeout(guard);
+    const { code, stdout, stderr } = await runNode(["examples/alert-triage/demo.mjs"], { env });
     expect(code, stderr).toBe(0);
     expect(stdout).toContain('"summary": "3 alerts triaged, 2 escalated"');
     const outputs = JSON.parse(stdout);

@@ -10,7 +10,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startMockLlmServer, type MockLlmServer } from "../../src/mock-llm/index.js";
-import { spawnCli, waitForFile, type CliResult } from "./support/spawn-cli.js";
+import { spawnCli, waitForFile } from "./support/spawn-cli.js";
+import { sigintDuringStalledCall, untilStalled } from "./support/stalled-llm.js";
 import { hasPython, waitUntilGone, waitUntilNotRunning } from "../fixtures/python/python-support.js";
 
 const FIXTURES = "test/fixtures/python/cli";
@@ -47,43 +48,17 @@ afterAll(async () => {
 let pidFiles = 0;
 const newPidFile = (): string => path.join(dir, `pid-${++pidFiles}`);
 
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}; mock stats ${JSON.stringify(mock.stats())}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 describe.skipIf(!hasPython)("SIGINT while a Python node runs", () => {
   it("acceptance: during a stalled llm.ask the CLI exits 130 within 1 s, the server sees the request closed, and no python process is left", async () => {
     mock.setRules([{ match: { promptIncludes: "Triage alert" }, behavior: { stallAfterHeaders: true } }]);
     const pidFile = newPidFile();
     const proc = spawnCli(["run", `${FIXTURES}/ask`, "--config", configFile, "--inputs", JSON.stringify({ pid_file: pidFile, alert: "a-17" }), "--json"]);
-    await until(() => mock.stats().requests === 1 && mock.stats().inFlight === 1, "the stalled llm.ask request");
+    await untilStalled(mock, 1, "the stalled llm.ask request");
     const workerPid = Number(readFileSync(pidFile, "utf8"));
-    const stalled = mock.requests()[0]!;
-    const sentAt = performance.now();
-    proc.child.kill("SIGINT");
-    const r: CliResult = await proc.done;
-    const exitMs = r.exitedAt - sentAt;
-    await until(() => mock.stats().clientAborts.length > 0, "the client abort", 1_000);
-    const abort = mock.stats().clientAborts[0]!;
-    console.info(`SIGINT during a Python node's stalled llm.ask: exit ${exitMs.toFixed(0)} ms, server saw the close ${(abort.atMs - sentAt).toFixed(1)} ms after the signal`);
+    const { r, result } = await sigintDuringStalledCall(mock, proc, { requests: 1, label: "a Python node's stalled llm.ask" });
     expect(r.hung).toBe(false);
-    expect(r.signal).toBeNull();
-    expect(r.code).toBe(130);
-    expect(exitMs).toBeLessThan(1_000);
-    expect(r.stderr).toBe("");
-    const result = JSON.parse(r.stdout);
-    expect(result.status).toBe("cancelled");
-    expect(result.error).toMatch(/^RunCancelledError: /);
     expect(result.outputs).toEqual({});
     expect(result.history.map((s: { nodeId: string; status: string; errorType: string }) => [s.nodeId, s.status, s.errorType])).toEqual([["ask", "cancelled", "RunCancelledError"]]);
-    expect(abort.requestId).toBe(stalled.id);
-    expect(abort.atMs - sentAt).toBeLessThan(1_000);
-    expect(mock.stats().clientAborts).toHaveLength(1);
-    expect(mock.stats().requests).toBe(1);
     expect(await waitUntilGone(workerPid, 500)).toBe("gone");
   });
 

@@ -10,11 +10,12 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { createRuntime, type Runtime } from "../../src/index.js";
 import type { RunEvent, StepRecord } from "../../src/engine/types.js";
-import { startMockLlmServer, type MockLlmServer, type MockRule } from "../../src/mock-llm/index.js";
+import type { MockRule } from "../../src/mock-llm/index.js";
 import type { ToolEntry } from "../../src/tools/tool-registry.js";
+import { useMockLlm } from "../support/llm.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const FLOCKS_WORKFLOWS = path.resolve(repoRoot, "../shared/flocks-workflows");
@@ -70,20 +71,10 @@ function intelTools(calls: ToolCall[]): Record<string, ToolEntry> {
 
 // ── harness ───────────────────────────────────────────────────────────────────────────────────
 
-let mock: MockLlmServer;
-const runtimes: Runtime[] = [];
+const t = useMockLlm();
 const tempDirs: string[] = [];
 
-beforeAll(async () => {
-  mock = await startMockLlmServer();
-});
-afterEach(async () => {
-  await Promise.all(runtimes.splice(0).map((r) => r.close()));
-  mock.setRules([]);
-  mock.reset();
-});
-afterAll(async () => {
-  await mock.close();
+afterAll(() => {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -107,7 +98,7 @@ function sandbox(): Sandbox {
   const calls: ToolCall[] = [];
   const runtime = createRuntime({
     config: {
-      provider: { local: { type: "openai-compatible", options: { baseURL: mock.url } } },
+      provider: { local: { type: "openai-compatible", options: { baseURL: t.mock.url } } },
       default_models: { llm: { provider_id: "local", model_id: "mock-model" } },
     },
     env: { PATH: process.env.PATH, HOME: home },
@@ -115,7 +106,7 @@ function sandbox(): Sandbox {
     dataDir: data,
     tools: intelTools(calls),
   });
-  runtimes.push(runtime);
+  t.track(runtime);
   return { root, home, workspace, data, runtime, calls };
 }
 
@@ -123,7 +114,7 @@ const rule = (promptIncludes: string, reply: string): MockRule => ({ match: { pr
 
 /** The last user message of each request the mock saw. */
 function prompts(): string[] {
-  return mock.requests().map((r) => {
+  return t.mock.requests().map((r) => {
     const messages = (r.body as { messages: Array<{ role: string; content: string }> }).messages;
     return messages.filter((m) => m.role === "user").at(-1)!.content;
   });
@@ -150,7 +141,7 @@ describe.skipIf(!present)("Flocks' shipped workflows (from ../shared/flocks-work
       expect(failed.error).toMatch(/^Syntax error in code at line 124: /);
       expect(failed.traceback).toContain("line 124\n    payload  = f'请求行: {req_line}");
       expect(calls).toEqual([]);
-      expect(mock.stats().requests).toBe(0);
+      expect(t.mock.stats().requests).toBe(0);
     });
   });
 
@@ -163,7 +154,7 @@ describe.skipIf(!present)("Flocks' shipped workflows (from ../shared/flocks-work
 
     it("runs to the end: three siblings in one parallel batch, a join that merges them, the verdict from the LLM text, the report in the workspace", async () => {
       const { runtime, calls, workspace } = sandbox();
-      mock.setRules([rule(ATTACK_ANALYSIS_PROMPT, `<think>先看响应体。</think>\n${analysis}`)]);
+      t.mock.setRules([rule(ATTACK_ANALYSIS_PROMPT, `<think>先看响应体。</think>\n${analysis}`)]);
       const { workflow } = await runtime.prepare(shipped("tdp_alert_triage_fixed"));
       const events: RunEvent[] = [];
       const result = await runtime.run(workflow, { inputs: workflow.metadata.sampleInputs as Record<string, unknown>, historyMode: "full", onEvent: (e) => events.push(e) });
@@ -205,7 +196,7 @@ describe.skipIf(!present)("Flocks' shipped workflows (from ../shared/flocks-work
       expect((joined.parsed_alert as Record<string, unknown>).src_ip).toBe("1.2.3.4");
 
       // One LLM call, with the alert in it; the verdict and risk come from its text.
-      expect(mock.stats().requests).toBe(1);
+      expect(t.mock.stats().requests).toBe(1);
       expect(prompts()[0]).toContain("URL: http://vuln.example.com/admin/login.php?id=1 OR 1=1\nHTTP状态码: 200");
       expect(result.outputs.attack_verdict).toBe("attack_success");
       expect(result.outputs.risk_level).toBe("High");
@@ -232,7 +223,7 @@ describe.skipIf(!present)("Flocks' shipped workflows (from ../shared/flocks-work
       ["安全", "benign", "Low"],
     ])("reply %j gives %s / %s", async (reply, verdict, risk) => {
       const { runtime } = sandbox();
-      mock.setRules([rule(ATTACK_ANALYSIS_PROMPT, reply)]);
+      t.mock.setRules([rule(ATTACK_ANALYSIS_PROMPT, reply)]);
       const { workflow } = await runtime.prepare(shipped("tdp_alert_triage_fixed"));
       const result = await runtime.run(workflow, { inputs: workflow.metadata.sampleInputs as Record<string, unknown> });
       expect([result.status, result.outputs.attack_verdict, result.outputs.risk_level]).toEqual(["succeeded", verdict, risk]);
@@ -360,7 +351,7 @@ describe.skipIf(!present)("Flocks' shipped workflows (from ../shared/flocks-work
         const day = path.join(root, "workspace", "workflows", "stream_alert_denoise", DATE);
         mkdirSync(day, { recursive: true });
         for (const [name, lines] of Object.entries(FILES)) writeFileSync(path.join(day, name), `${lines.join("\n")}\n`);
-        mock.setRules(rules());
+        t.mock.setRules(rules());
 
         const { workflow } = await runtime.prepare(shipped("stream_alert_triage"));
         const inputs = { ...(workflow.metadata.sampleInputs as Record<string, unknown>), input_date: DATE, concurrency: CONCURRENCY };
@@ -381,14 +372,14 @@ describe.skipIf(!present)("Flocks' shipped workflows (from ../shared/flocks-work
           verdict_counts: { attack_success: 1, attack_failed: 1, attack: 1, unknown: 1 },
           output_mode: "soc_db", soc_db_rows: 3, soc_db_inserted_rows: 3, soc_db_first_seen_rows: 3,
         });
-        const requests = mock.requests();
+        const requests = t.mock.requests();
         expect(requests).toHaveLength(1 + 8 * 4);
         expect(requests.every((r) => r.outcome === "completed")).toBe(true);
         expect(kindsOf(prompts())).toEqual({ warmup: 1, survey: 4, cve_related: 4, cve_info: 4, payload: 4, attack_analysis: 4, verdict: 4, title: 4, report: 4 });
 
         // Several threads were in llm.ask at once, never more than the workflow's own semaphore allows
         // (the run's LLM budget is 8, so the cap seen here is the node's).
-        const peak = mock.stats().peakInFlight;
+        const peak = t.mock.stats().peakInFlight;
         expect(peak).toBeLessThanOrEqual(CONCURRENCY);
         expect(peak).toBeGreaterThanOrEqual(2);
 
@@ -424,11 +415,11 @@ describe.skipIf(!present)("Flocks' shipped workflows (from ../shared/flocks-work
         expect(socRows(socDb)).toEqual([[KEY.sqli, 0], [KEY.rce, 0], [KEY.scan, 0]].sort());
 
         // A second run over the same files reuses the cached verdicts; only the key-less alert asks again.
-        mock.reset();
+        t.mock.reset();
         const again = await runtime.run(workflow, { inputs });
         expect(again.status).toBe("succeeded");
         expect(again.outputs.triage_stats).toMatchObject({ cache_hit: 3, triaged: 1, followers_reused: 3, soc_db_updated_rows: 3, soc_db_inserted_rows: 0 });
-        expect(mock.stats().requests).toBe(1 + 8);
+        expect(t.mock.stats().requests).toBe(1 + 8);
         expect(again.outputs.top_attack_verdict).toBe("attack_success");
       },
       60_000,

@@ -4,34 +4,20 @@
  * and no request is sent after the cancel. And a timeout is not a cancel: it fires on time even with
  * a cancel signal attached, and is retryable.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RunCancelledError } from "../../src/errors.js";
 import { ConcurrencyBudget } from "../../src/llm/concurrency-budget.js";
-import type { LlmRuntime } from "../../src/llm/llm-runtime.js";
-import { startMockLlmServer, type MockLlmServer } from "../../src/mock-llm/index.js";
-import { askRequest, ctx, runtimeFor, settleTime, untilRequests } from "../support/llm.js";
+import type { MockLlmServer } from "../../src/mock-llm/index.js";
+import { askRequest, ctx, runtimeFor, settleTime, untilRequests, useMockLlm } from "../support/llm.js";
 
-let mock: MockLlmServer;
-let llm: LlmRuntime;
-beforeAll(async () => {
-  mock = await startMockLlmServer();
-  llm = runtimeFor(mock);
-});
-afterEach(() => {
-  mock.setRules([]);
-  mock.reset();
-});
-afterAll(async () => {
-  await llm.close();
-  await mock.close();
-});
+const t = useMockLlm({ runtime: true });
 
 async function cancelDuring(behavior: Parameters<MockLlmServer["setRules"]>[0][0]["behavior"], startAfterRequests = 1) {
-  mock.setRules([{ behavior }]);
+  t.mock.setRules([{ behavior }]);
   const controller = new AbortController();
   const reason = new RunCancelledError("run-1");
-  const pending = settleTime(llm.ask(askRequest("hello", { maxRetries: 3, retryDelayMs: 2000 }), ctx(controller.signal)));
-  await untilRequests(mock, startAfterRequests);
+  const pending = settleTime(t.llm.ask(askRequest("hello", { maxRetries: 3, retryDelayMs: 2000 }), ctx(controller.signal)));
+  await untilRequests(t.mock, startAfterRequests);
   await new Promise((r) => setTimeout(r, 100));
   const cancelAt = performance.now();
   controller.abort(reason);
@@ -41,8 +27,8 @@ async function cancelDuring(behavior: Parameters<MockLlmServer["setRules"]>[0][0
 
 async function clientAbortWithin(ms: number, since: number): Promise<number> {
   const end = performance.now() + 500;
-  while (mock.stats().clientAborts.length === 0 && performance.now() < end) await new Promise((r) => setTimeout(r, 2));
-  const abort = mock.stats().clientAborts[0];
+  while (t.mock.stats().clientAborts.length === 0 && performance.now() < end) await new Promise((r) => setTimeout(r, 2));
+  const abort = t.mock.stats().clientAborts[0];
   expect(abort, "the server saw no client abort").toBeDefined();
   const delay = abort!.atMs - since;
   expect(delay).toBeLessThan(ms);
@@ -55,7 +41,7 @@ describe("cancel in each phase", () => {
     expect(settled.error).toBe(reason);
     expect(settled.atMs - cancelAt).toBeLessThan(50);
     await clientAbortWithin(100, cancelAt);
-    expect(mock.stats().requests).toBe(1);
+    expect(t.mock.stats().requests).toBe(1);
   });
 
   it("mid-stream: rejects within 50 ms and the server sees the close within 100 ms", async () => {
@@ -70,15 +56,15 @@ describe("cancel in each phase", () => {
     expect(settled.error).toBe(reason);
     expect(settled.atMs - cancelAt).toBeLessThan(50);
     await new Promise((r) => setTimeout(r, 300));
-    expect(mock.stats().requests).toBe(1);
+    expect(t.mock.stats().requests).toBe(1);
   });
 
   it("waiting for a connection (pool full): rejects within 50 ms and the request never reaches the server", async () => {
-    const single = runtimeFor(mock, { maxConnections: 1 });
-    mock.setRules([{ match: { promptIncludes: "holder" }, behavior: { stallAfterHeaders: true } }]);
+    const single = runtimeFor(t.mock, { maxConnections: 1 });
+    t.mock.setRules([{ match: { promptIncludes: "holder" }, behavior: { stallAfterHeaders: true } }]);
     const holder = new AbortController();
     const holding = single.ask(askRequest("holder"), ctx(holder.signal)).catch(() => {});
-    await untilRequests(mock, 1);
+    await untilRequests(t.mock, 1);
     const controller = new AbortController();
     const reason = new RunCancelledError("run-2");
     const pending = settleTime(single.ask(askRequest("queued"), ctx(controller.signal)));
@@ -91,7 +77,7 @@ describe("cancel in each phase", () => {
     holder.abort(new RunCancelledError("holder"));
     await holding;
     await new Promise((r) => setTimeout(r, 50));
-    expect(mock.requests().map((r) => (r.body as { messages: Array<{ content: string }> }).messages[0]!.content)).toEqual(["holder"]);
+    expect(t.mock.requests().map((r) => (r.body as { messages: Array<{ content: string }> }).messages[0]!.content)).toEqual(["holder"]);
     await single.close();
   });
 
@@ -100,7 +86,7 @@ describe("cancel in each phase", () => {
     const release = await budget.acquire(new AbortController().signal);
     const controller = new AbortController();
     const reason = new RunCancelledError("run-3");
-    const pending = settleTime(llm.ask(askRequest("hello"), ctx(controller.signal, { budget })));
+    const pending = settleTime(t.llm.ask(askRequest("hello"), ctx(controller.signal, { budget })));
     await new Promise((r) => setTimeout(r, 50));
     const cancelAt = performance.now();
     controller.abort(reason);
@@ -108,7 +94,7 @@ describe("cancel in each phase", () => {
     release();
     expect(settled.error).toBe(reason);
     expect(settled.atMs - cancelAt).toBeLessThan(50);
-    expect(mock.stats().requests).toBe(0);
+    expect(t.mock.stats().requests).toBe(0);
   });
 
   it("before or during preflight (already cancelled): rejects at once and sends nothing", async () => {
@@ -116,29 +102,29 @@ describe("cancel in each phase", () => {
     const reason = new RunCancelledError("run-4");
     controller.abort(reason);
     const t0 = performance.now();
-    await expect(llm.ask(askRequest("hello"), ctx(controller.signal))).rejects.toBe(reason);
+    await expect(t.llm.ask(askRequest("hello"), ctx(controller.signal))).rejects.toBe(reason);
     expect(performance.now() - t0).toBeLessThan(50);
-    expect(mock.stats().requests).toBe(0);
+    expect(t.mock.stats().requests).toBe(0);
   });
 
   it("a cancel is never retried nor falls back to the default model", async () => {
-    mock.setRules([{ behavior: { stallAfterHeaders: true } }]);
+    t.mock.setRules([{ behavior: { stallAfterHeaders: true } }]);
     const controller = new AbortController();
-    const pending = llm.ask(askRequest("hello", { maxRetries: 5 }, { model: "primary" }), ctx(controller.signal));
-    await untilRequests(mock, 1);
+    const pending = t.llm.ask(askRequest("hello", { maxRetries: 5 }, { model: "primary" }), ctx(controller.signal));
+    await untilRequests(t.mock, 1);
     controller.abort(new RunCancelledError("run-5"));
     await expect(pending).rejects.toMatchObject({ name: "RunCancelledError" });
     await new Promise((r) => setTimeout(r, 200));
-    expect(mock.stats().requestsByModel).toEqual({ primary: 1 });
+    expect(t.mock.stats().requestsByModel).toEqual({ primary: 1 });
   });
 });
 
 describe("timeouts are not cancellation", () => {
   it("the per-attempt timeout fires on time with a cancel signal attached, and is a retryable TimeoutError", async () => {
-    mock.setRules([{ behavior: { stallAfterHeaders: true } }]);
+    t.mock.setRules([{ behavior: { stallAfterHeaders: true } }]);
     const controller = new AbortController();
     const t0 = performance.now();
-    const error = (await llm.ask(askRequest("hello", { timeoutMs: 200, ttftTimeoutMs: 5000, maxRetries: 0 }), ctx(controller.signal)).catch((e: unknown) => e)) as {
+    const error = (await t.llm.ask(askRequest("hello", { timeoutMs: 200, ttftTimeoutMs: 5000, maxRetries: 0 }), ctx(controller.signal)).catch((e: unknown) => e)) as {
       name: string;
       failures: Array<{ message: string }>;
     };
@@ -151,10 +137,10 @@ describe("timeouts are not cancellation", () => {
   });
 
   it("a timed-out attempt is retried and recovers", async () => {
-    mock.setRules([{ behavior: { stallAfterHeaders: true, failFirst: 1 } }]);
+    t.mock.setRules([{ behavior: { stallAfterHeaders: true, failFirst: 1 } }]);
     const controller = new AbortController();
-    const text = await llm.ask(askRequest("hello", { timeoutMs: 200, maxRetries: 1 }), ctx(controller.signal));
+    const text = await t.llm.ask(askRequest("hello", { timeoutMs: 200, maxRetries: 1 }), ctx(controller.signal));
     expect(text).toBe("mock reply from mock-model: hello");
-    expect(mock.stats().requests).toBe(2);
+    expect(t.mock.stats().requests).toBe(2);
   });
 });

@@ -100,6 +100,17 @@ function othersWithinBaseline(before: Record<string, number>, after: Record<stri
     .map(([type, n]) => `${type}: ${before[type] ?? 0} → ${n}`);
 }
 
+/** One phase's end state: no abort listener, timer, other resource, attempt or request outlives it; sockets within the pool. */
+function expectNothingLeftBehind(phase: PhaseMeasures, poolLimit: number): void {
+  expect(phase.abortListeners).toBe(0);
+  expect(phase.timeoutsAfter).toBeLessThanOrEqual(phase.timeoutsBefore);
+  expect(othersWithinBaseline(phase.resourcesBefore, phase.resourcesAfter)).toEqual([]);
+  expect(phase.clientSockets).toBeLessThanOrEqual(poolLimit);
+  expect(phase.serverSideSockets).toBeLessThanOrEqual(poolLimit);
+  expect(phase.runtimeInFlight).toBe(0);
+  expect(phase.serverInFlight).toBe(0);
+}
+
 let outcome: ChildOutcome;
 let summary: Summary;
 
@@ -152,14 +163,7 @@ describe.sequential("500 LLM calls and 50 runs mixing faults and cancels, in a p
   });
 
   it("LlmRuntime.ask: no listener, timer, attempt or request is left behind, and sockets stay within the pool limit", () => {
-    const { ask, poolLimit } = summary;
-    expect(ask.abortListeners).toBe(0);
-    expect(ask.timeoutsAfter).toBeLessThanOrEqual(ask.timeoutsBefore);
-    expect(othersWithinBaseline(ask.resourcesBefore, ask.resourcesAfter)).toEqual([]);
-    expect(ask.clientSockets).toBeLessThanOrEqual(poolLimit);
-    expect(ask.serverSideSockets).toBeLessThanOrEqual(poolLimit);
-    expect(ask.runtimeInFlight).toBe(0);
-    expect(ask.serverInFlight).toBe(0);
+    expectNothingLeftBehind(summary.ask, summary.poolLimit);
   });
 
   it("runs: every run settled with the status its inputs and cancel call for", () => {
@@ -174,14 +178,7 @@ describe.sequential("500 LLM calls and 50 runs mixing faults and cancels, in a p
   });
 
   it("runs: no listener, timer, attempt or request is left behind, and sockets stay within the pool limit", () => {
-    const { runs, poolLimit } = summary;
-    expect(runs.abortListeners).toBe(0);
-    expect(runs.timeoutsAfter).toBeLessThanOrEqual(runs.timeoutsBefore);
-    expect(othersWithinBaseline(runs.resourcesBefore, runs.resourcesAfter)).toEqual([]);
-    expect(runs.clientSockets).toBeLessThanOrEqual(poolLimit);
-    expect(runs.serverSideSockets).toBeLessThanOrEqual(poolLimit);
-    expect(runs.runtimeInFlight).toBe(0);
-    expect(runs.serverInFlight).toBe(0);
+    expectNothingLeftBehind(summary.runs, summary.poolLimit);
     expect(summary.abortListenersAtEnd).toBe(0);
   });
 });

@@ -2,15 +2,12 @@
  * close(): every socket goes, every per-request timer is cleared, and a process that started and
  * closed a server exits by itself, even with stalled and delayed responses in flight.
  */
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { Client } from "undici";
 import { describe, expect, it } from "vitest";
 import { startMockLlmServer } from "../../src/mock-llm/index.js";
+import { runNode } from "../support/run-node.js";
 import { chatBody, readUntilEnd, waitFor } from "./support/mock-client.js";
 import { watchResources } from "./support/resource-watch.js";
-
-const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
 
 /** Handles that keep a process alive, by type: what a leak would show up as. */
 function handleCounts(): Record<string, number> {
@@ -86,14 +83,7 @@ describe("a process that started and closed a server", () => {
       const cut = await stalled.body.text().catch((e) => e.code);
       console.log(JSON.stringify({ cut, slow: await slow, stats: server.stats() }));
     `;
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on("close", (c, s) => resolve([c, s])));
-    clearTimeout(killer);
+    const { code, signal, stdout, stderr } = await runNode(["--input-type=module", "-e", script], { killAfterMs: 10_000 });
     expect(stderr).toBe("");
     expect(signal).toBeNull();
     expect(code).toBe(0);

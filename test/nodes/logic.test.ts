@@ -8,30 +8,22 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createRuntime, RunCancelledError, type Runtime } from "../../src/index.js";
-import { startMockLlmServer, type MockLlmServer, type MockRule } from "../../src/mock-llm/index.js";
+import type { MockRule } from "../../src/mock-llm/index.js";
 import { logicCacheKey } from "../../src/nodes/logic-code-cache.js";
 import { codeFromReply, embeddedCode } from "../../src/nodes/logic-fenced-code.js";
 import { JS_WRAPPER_PARAMS, checkSyntax } from "../../src/nodes/logic-syntax-check.js";
 import type { ToolEntry } from "../../src/tools/tool-registry.js";
-import { untilRequests } from "../support/llm.js";
+import { untilRequests, useMockLlm } from "../support/llm.js";
 import { edge, js, workflow, type RawNode } from "../support/workflows.js";
 
-let mock: MockLlmServer;
-const runtimes: Runtime[] = [];
 const tempDirs: string[] = [];
-
-beforeAll(async () => {
-  mock = await startMockLlmServer();
+const t = useMockLlm({
+  afterEachTest: () => {
+    for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  },
 });
-afterEach(async () => {
-  await Promise.all(runtimes.splice(0).map((r) => r.close()));
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  mock.setRules([]);
-  mock.reset();
-});
-afterAll(() => mock.close());
 
 function tempDir(prefix = "ff-logic-"): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -42,15 +34,14 @@ function tempDir(prefix = "ff-logic-"): string {
 function newRuntime(dataDir = tempDir(), tools?: Record<string, ToolEntry>): Runtime {
   const runtime = createRuntime({
     config: {
-      provider: { local: { type: "openai-compatible", options: { baseURL: mock.url } } },
+      provider: { local: { type: "openai-compatible", options: { baseURL: t.mock.url } } },
       default_models: { llm: { provider_id: "local", model_id: "mock-model" } },
     },
     dataDir,
     env: {},
     ...(tools ? { tools } : {}),
   });
-  runtimes.push(runtime);
-  return runtime;
+  return t.track(runtime);
 }
 
 const jsBlock = (code: string): string => "```javascript\n" + code + "\n```";
@@ -59,7 +50,7 @@ const logic = (id: string, description: string, extra: Record<string, unknown> =
 
 /** The user message of each chat request the mock saw, in order. */
 function prompts(): string[] {
-  return mock.requests().map((r) => {
+  return t.mock.requests().map((r) => {
     const messages = (r.body as { messages: Array<{ role: string; content: string }> }).messages;
     return messages.filter((m) => m.role === "user").at(-1)!.content;
   });
@@ -77,7 +68,7 @@ describe("logic nodes: where the code comes from", () => {
     const small = await runtime.run(wf, { inputs: { n: 0 } });
     expect([big.status, big.lastNodeId, big.outputs.path, big.history[0]!.outputs]).toEqual(["succeeded", "big", "big", { result: "big", seen: 5 }]);
     expect([small.status, small.lastNodeId, small.outputs.path]).toEqual(["succeeded", "small", "small"]);
-    expect(mock.stats().requests).toBe(0);
+    expect(t.mock.stats().requests).toBe(0);
   });
 
   it("takes a fenced block embedded in the description (tagged or untagged) without asking the LLM", async () => {
@@ -86,11 +77,11 @@ describe("logic nodes: where the code comes from", () => {
     const untagged = workflow("d", [logic("d", "Triple n.\n```\noutputs.tripled = inputs.n * 3\n```")]);
     expect((await runtime.run(tagged, { inputs: { n: 3 } })).outputs).toEqual({ doubled: 6 });
     expect((await runtime.run(untagged, { inputs: { n: 3 } })).outputs).toEqual({ tripled: 9 });
-    expect(mock.stats().requests).toBe(0);
+    expect(t.mock.stats().requests).toBe(0);
   });
 
   it("asks the LLM for code when there is none, runs it, and routes by the label it sets", async () => {
-    mock.setRules([reply("MARK-gen", jsBlock("outputs.total = inputs.items.reduce((a, b) => a + b, 0);\noutputs.result = outputs.total > 5 ? 'high' : 'low';"))]);
+    t.mock.setRules([reply("MARK-gen", jsBlock("outputs.total = inputs.items.reduce((a, b) => a + b, 0);\noutputs.result = outputs.total > 5 ? 'high' : 'low';"))]);
     const runtime = newRuntime();
     const wf = workflow(
       "sum",
@@ -101,7 +92,7 @@ describe("logic nodes: where the code comes from", () => {
     expect(result.status).toBe("succeeded");
     expect(result.history.map((s) => s.nodeId)).toEqual(["sum", "high"]);
     expect(result.outputs).toEqual({ level: "high:6" });
-    expect(mock.stats().requests).toBe(1);
+    expect(t.mock.stats().requests).toBe(1);
     const [prompt] = prompts();
     expect(prompt).toContain("MARK-gen: add up the items");
     expect(prompt).toContain("body of an async function in strict mode");
@@ -110,10 +101,10 @@ describe("logic nodes: where the code comes from", () => {
   });
 
   it("asks with the node's model when it names one", async () => {
-    mock.setRules([reply("MARK-model", jsBlock("outputs.ok = true"))]);
+    t.mock.setRules([reply("MARK-model", jsBlock("outputs.ok = true"))]);
     const result = await newRuntime().run(workflow("m", [logic("m", "MARK-model", { model: "mock-model-2" })]));
     expect(result.outputs).toEqual({ ok: true });
-    expect(mock.requests().map((r) => r.model)).toEqual(["mock-model-2"]);
+    expect(t.mock.requests().map((r) => r.model)).toEqual(["mock-model-2"]);
   });
 });
 
@@ -128,7 +119,7 @@ describe("logic nodes: the codegen prompt", () => {
   });
 
   it("lists only the tools the description names, with description and JSON-schema parameters, and the code can call them", async () => {
-    mock.setRules([reply("MARK-tools", jsBlock("outputs.owner = tool.run('lookup_ip', { ip: inputs.ip }).owner"))]);
+    t.mock.setRules([reply("MARK-tools", jsBlock("outputs.owner = tool.run('lookup_ip', { ip: inputs.ip }).owner"))]);
     const runtime = newRuntime(tempDir(), tools());
     const result = await runtime.run(workflow("t", [logic("t", "MARK-tools: find who owns the IP.\nTool: lookup_ip")]), { inputs: { ip: "10.0.0.1" } });
     expect(result.outputs).toEqual({ owner: "owner of 10.0.0.1" });
@@ -139,7 +130,7 @@ describe("logic nodes: the codegen prompt", () => {
   });
 
   it("lists every registered tool when the description names none", async () => {
-    mock.setRules([reply("MARK-all-tools", jsBlock("outputs.ok = 1"))]);
+    t.mock.setRules([reply("MARK-all-tools", jsBlock("outputs.ok = 1"))]);
     await newRuntime(tempDir(), tools()).run(workflow("t", [logic("t", "MARK-all-tools")]));
     const [prompt] = prompts();
     expect(prompt).toContain("- lookup_ip: Look up the owner of an IP address");
@@ -150,7 +141,7 @@ describe("logic nodes: the codegen prompt", () => {
     const folder = tempDir("ff-logic-wf-");
     writeFileSync(path.join(folder, "workflow.json"), JSON.stringify({ start: "n", nodes: [{ id: "n", type: "logic", language: "javascript", description: "MARK-md: classify" }], edges: [] }));
     writeFileSync(path.join(folder, "workflow.md"), "# Triage\nAlerts with severity >= 7 are critical.\n");
-    mock.setRules([reply("MARK-md", jsBlock("outputs.result = 'ok'"))]);
+    t.mock.setRules([reply("MARK-md", jsBlock("outputs.result = 'ok'"))]);
     const result = await newRuntime().run(folder);
     expect(result.status).toBe("succeeded");
     const [prompt] = prompts();
@@ -168,13 +159,13 @@ describe("logic nodes: the code cache", () => {
   const loopCode = jsBlock("outputs.count = inputs.count + 1;\noutputs.result = outputs.count >= 5 ? 'done' : 'again';");
 
   it("a loop of 5 turns asks once; a second runtime on the same data folder asks none; a new description asks again", async () => {
-    mock.setRules([reply("MARK-loop", loopCode)]);
+    t.mock.setRules([reply("MARK-loop", loopCode)]);
     const dataDir = tempDir();
     const first = await newRuntime(dataDir).run(loopWorkflow("MARK-loop: count one up"));
     expect(first.status).toBe("succeeded");
     expect(first.history.filter((s) => s.nodeId === "step")).toHaveLength(5);
     expect(first.outputs).toEqual({ final: 5 });
-    expect(mock.stats().requests).toBe(1);
+    expect(t.mock.stats().requests).toBe(1);
 
     const file = path.join(dataDir, "logic-cache", `${logicCacheKey({ description: "MARK-loop: count one up", language: "javascript", model: undefined })}.json`);
     const stored = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
@@ -182,18 +173,18 @@ describe("logic nodes: the code cache", () => {
     expect(Number.isNaN(Date.parse(String(stored.createdAt)))).toBe(false);
     expect(readdirSync(path.join(dataDir, "logic-cache"))).toEqual([path.basename(file)]);
 
-    mock.reset();
+    t.mock.reset();
     const second = await newRuntime(dataDir).run(loopWorkflow("MARK-loop: count one up"));
     expect([second.status, second.outputs]).toEqual(["succeeded", { final: 5 }]);
-    expect(mock.stats().requests).toBe(0);
+    expect(t.mock.stats().requests).toBe(0);
 
     const changed = await newRuntime(dataDir).run(loopWorkflow("MARK-loop: count one up, changed"));
     expect(changed.outputs).toEqual({ final: 5 });
-    expect(mock.stats().requests).toBe(1);
+    expect(t.mock.stats().requests).toBe(1);
   });
 
   it("parallel executions of one logic node with a cold cache share one generation", async () => {
-    mock.setRules([{ match: { promptIncludes: "MARK-fanout" }, behavior: { reply: jsBlock("outputs.seen = inputs.tag"), firstByteDelayMs: 100 } }]);
+    t.mock.setRules([{ match: { promptIncludes: "MARK-fanout" }, behavior: { reply: jsBlock("outputs.seen = inputs.tag"), firstByteDelayMs: 100 } }]);
     const wf = workflow(
       "root",
       [js("root", "outputs.r = 1"), js("a", "outputs.tag = 'a'"), js("b", "outputs.tag = 'b'"), logic("l", "MARK-fanout")],
@@ -202,41 +193,41 @@ describe("logic nodes: the code cache", () => {
     const result = await newRuntime().run(wf, { maxParallel: 4 });
     expect(result.status).toBe("succeeded");
     expect(result.history.filter((s) => s.nodeId === "l").map((s) => s.outputs.seen)).toEqual(["a", "b"]);
-    expect(mock.stats().requests).toBe(1);
+    expect(t.mock.stats().requests).toBe(1);
   });
 
   it("ignores a corrupt cache file, regenerates the code and rewrites the file", async () => {
-    mock.setRules([reply("MARK-corrupt", jsBlock("outputs.v = 42"))]);
+    t.mock.setRules([reply("MARK-corrupt", jsBlock("outputs.v = 42"))]);
     const dataDir = tempDir();
     await newRuntime(dataDir).run(workflow("c", [logic("c", "MARK-corrupt")]));
     const file = path.join(dataDir, "logic-cache", `${logicCacheKey({ description: "MARK-corrupt", language: "javascript", model: undefined })}.json`);
     writeFileSync(file, "{ not json");
-    mock.reset();
+    t.mock.reset();
     const result = await newRuntime(dataDir).run(workflow("c", [logic("c", "MARK-corrupt")]));
     expect(result.outputs).toEqual({ v: 42 });
-    expect(mock.stats().requests).toBe(1);
+    expect(t.mock.stats().requests).toBe(1);
     expect((JSON.parse(readFileSync(file, "utf8")) as { code: string }).code).toBe("outputs.v = 42");
   });
 });
 
 describe("logic nodes: syntax check and repair rounds", () => {
   it("sends a reply with a syntax error back with its error and runs the corrected code", async () => {
-    mock.setRules([reply("failed the syntax check", jsBlock("outputs.fixed = true")), reply("MARK-repair", jsBlock("outputs.fixed = ;"))]);
+    t.mock.setRules([reply("failed the syntax check", jsBlock("outputs.fixed = true")), reply("MARK-repair", jsBlock("outputs.fixed = ;"))]);
     const result = await newRuntime().run(workflow("gen", [logic("gen", "MARK-repair")]));
     expect(result.status).toBe("succeeded");
     expect(result.outputs).toEqual({ fixed: true });
-    expect(mock.stats().requests).toBe(2);
+    expect(t.mock.stats().requests).toBe(2);
     const repair = prompts()[1]!;
     expect(repair).toContain("Your previous answer failed the syntax check with: SyntaxError: Unexpected token ';' (line 1)");
     expect(repair).toContain("```javascript\noutputs.fixed = ;\n```");
   });
 
   it("fails with CodeGenerationError after two repair rounds (3 requests), naming the node and the syntax error", async () => {
-    mock.setRules([reply("MARK-bad", jsBlock("const a = 1;\nlet = = 2;"))]);
+    t.mock.setRules([reply("MARK-bad", jsBlock("const a = 1;\nlet = = 2;"))]);
     const dataDir = tempDir();
     const result = await newRuntime(dataDir).run(workflow("gen", [logic("gen", "MARK-bad")]));
     expect(result.status).toBe("failed");
-    expect(mock.stats().requests).toBe(3);
+    expect(t.mock.stats().requests).toBe(3);
     const step = result.history[0]!;
     expect([step.status, step.errorType]).toEqual(["failed", "CodeGenerationError"]);
     expect(step.error).toBe(
@@ -249,11 +240,11 @@ describe("logic nodes: syntax check and repair rounds", () => {
 
 describe("logic nodes: cancellation and python", () => {
   it("a cancel while the LLM writes the code ends the run cancelled within 200 ms and caches nothing", async () => {
-    mock.setRules([{ match: { promptIncludes: "MARK-stall" }, behavior: { stallAfterHeaders: true } }]);
+    t.mock.setRules([{ match: { promptIncludes: "MARK-stall" }, behavior: { stallAfterHeaders: true } }]);
     const dataDir = tempDir();
     const controller = new AbortController();
     const running = newRuntime(dataDir).run(workflow("gen", [logic("gen", "MARK-stall")]), { signal: controller.signal });
-    await untilRequests(mock, 1);
+    await untilRequests(t.mock, 1);
     await new Promise((r) => setTimeout(r, 50));
     const cancelAt = performance.now();
     controller.abort();
@@ -262,19 +253,19 @@ describe("logic nodes: cancellation and python", () => {
     expect(result.status).toBe("cancelled");
     expect(result.history.map((s) => [s.nodeId, s.status, s.errorType])).toEqual([["gen", "cancelled", "RunCancelledError"]]);
     expect(result.error).toMatch(/^RunCancelledError: /);
-    expect(mock.stats().requests).toBe(1);
+    expect(t.mock.stats().requests).toBe(1);
     expect(existsSync(path.join(dataDir, "logic-cache"))).toBe(false);
   });
 
   it("the node's own deadline during codegen is a timed-out step with the TimeoutError, not a codegen failure", async () => {
-    mock.setRules([{ match: { promptIncludes: "MARK-slow" }, behavior: { stallAfterHeaders: true } }]);
+    t.mock.setRules([{ match: { promptIncludes: "MARK-slow" }, behavior: { stallAfterHeaders: true } }]);
     const result = await newRuntime().run(workflow("gen", [logic("gen", "MARK-slow", { timeout_s: 0.2 })]));
     expect(result.history.map((s) => [s.status, s.errorType, s.error])).toEqual([["timed_out", "TimeoutError", "Node 'gen' timed out after 0.2s"]]);
-    expect(mock.stats().requests).toBe(1);
+    expect(t.mock.stats().requests).toBe(1);
   });
 
   it("python logic nodes run their own code, or generated Python, in the Python workers and route by label", async () => {
-    mock.setRules([reply("MARK-py", "```python\noutputs['x'] = inputs['n'] * 2\noutputs['result'] = 'big' if outputs['x'] > 5 else 'small'\n```")]);
+    t.mock.setRules([reply("MARK-py", "```python\noutputs['x'] = inputs['n'] * 2\noutputs['result'] = 'big' if outputs['x'] > 5 else 'small'\n```")]);
     const runtime = newRuntime();
     const routed = (node: Record<string, unknown>) =>
       workflow("py", [node, { id: "big", type: "javascript", code: "outputs.path = 'big'" }, { id: "small", type: "javascript", code: "outputs.path = 'small'" }], [
@@ -286,7 +277,7 @@ describe("logic nodes: cancellation and python", () => {
     expect(generated.history.map((s) => [s.nodeId, s.status])).toEqual([["py", "succeeded"], ["big", "succeeded"]]);
     expect(generated.history[0]!.outputs).toEqual({ x: 8, result: "big" });
     expect(ownCode.outputs).toEqual({ path: "small" });
-    expect(mock.stats().requests).toBe(1);
+    expect(t.mock.stats().requests).toBe(1);
   });
 });
 

@@ -4,17 +4,15 @@
  * pool replaces the worker, and no python process outlives `runtime.close()` or its host process.
  * Processes are checked by pid: the nodes report `os.getpid()` and the pids of what they start.
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createRuntime, type Runtime } from "../../src/index.js";
+import { runNode, type NodeRun } from "../support/run-node.js";
 import { edge, workflow } from "../support/workflows.js";
 import { hasPython, lines, pidState, py, waitUntilGone, waitUntilNotRunning } from "../fixtures/python/python-support.js";
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const tempDirs: string[] = [];
 const runtimes: Runtime[] = [];
 
@@ -153,18 +151,9 @@ describe.skipIf(!hasPython)("runtime.close() and the host process", () => {
     expect(pids.map(pidState)).toEqual(["gone", "gone"]);
   });
 
-  async function runScript(mode: string): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  function runScript(mode: string): Promise<NodeRun> {
     const dir = tempDir();
-    const started = performance.now();
-    const child = spawn(process.execPath, ["test/fixtures/python/run-and-close.mjs", mode, path.join(dir, "ws"), path.join(dir, "data")], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    const guard = setTimeout(() => child.kill("SIGKILL"), 15_000);
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    clearTimeout(guard);
-    return { code, stdout, stderr, ms: performance.now() - started };
+    return runNode(["test/fixtures/python/run-and-close.mjs", mode, path.join(dir, "ws"), path.join(dir, "data")]);
   }
 
   // BUG (src/sandbox/python/python-worker.ts terminate(), line ~152): an idle worker is unref'd,
