@@ -3,7 +3,7 @@
  * (between `<!-- engine:start -->` and `<!-- engine:end -->`), leaving the rest of the file alone.
  */
 import { writeDocSection } from "../shared/doc-section.mjs";
-
+import { formatMs, goalTable, loadAverages, measuredOn, referenceTable, table } from "../shared/markdown.mjs";
 
 /** Figures from issue 2, measured earlier on this machine; never re-measured by this bench. */
 export const REFERENCE_FIGURES = [
@@ -13,40 +13,26 @@ export const REFERENCE_FIGURES = [
   ["LangGraph.js 1.7: 1,000-node chain", "~650 µs per node"],
 ];
 
-export function formatMs(ms) {
-  if (ms < 1) return `${(ms * 1000).toFixed(ms < 0.01 ? 2 : 1)} µs`;
-  if (ms < 100) return `${ms.toFixed(2)} ms`;
-  return `${ms.toFixed(0)} ms`;
-}
-
-const row = (cells) => `| ${cells.join(" | ")} |`;
-const yesNo = (met) => (met ? "yes" : "**no**");
-
 /**
  * `rows`: { label, stats, unit, goal? } where stats come from `summarise` and `unit` names what
  * one sample is ("per node", "per run"). `ratios`: { label, value, goal, met }.
  */
 export function renderMarkdown({ machine, rows, ratios }) {
   const lines = [
-    `Measured ${machine.date} with Node ${machine.node} on ${machine.cpu} (${machine.cores} cores), ` +
-      `flockflow ${machine.commit}, LangGraph.js ${machine.langgraph} with @langchain/core ${machine.langchainCore}` +
+    `${measuredOn(machine)}, LangGraph.js ${machine.langgraph} with @langchain/core ${machine.langchainCore}` +
       `${machine.gcExposed ? "; GC before each bench's warm-up (`--expose-gc`)" : ""}; ` +
-      `1-minute load average ${machine.loadBefore.toFixed(2)} before the run, ${machine.loadAfter.toFixed(2)} after ` +
+      `${loadAverages(machine)} ` +
       "(anything well above 0 means other work shared the 2 cores and the numbers are noisier).",
     "",
-    row(["Benchmark", "Unit", "Median", "p90", "p99", "Runs", "Goal"]),
-    row(["---", "---", "---:", "---:", "---:", "---:", "---"]),
-    ...rows.map((r) =>
-      row([r.label, r.unit, formatMs(r.stats.medianMs), formatMs(r.stats.p90Ms), r.showP99 ? formatMs(r.stats.p99Ms) : "–", String(r.stats.runs), r.goal ?? ""]),
+    ...table(
+      ["Benchmark", "Unit", "Median", "p90", "p99", "Runs", "Goal"],
+      ["---", "---", "---:", "---:", "---:", "---:", "---"],
+      rows.map((r) => [r.label, r.unit, formatMs(r.stats.medianMs), formatMs(r.stats.p90Ms), r.showP99 ? formatMs(r.stats.p99Ms) : "–", String(r.stats.runs), r.goal ?? ""]),
     ),
     "",
-    row(["Ratio / goal (from this run)", "Value", "Goal", "Met"]),
-    row(["---", "---:", "---", "---"]),
-    ...ratios.map((r) => row([r.label, r.value, r.goal, r.met === undefined ? "" : yesNo(r.met)])),
+    ...goalTable("Ratio / goal (from this run)", ratios),
     "",
-    row(["Reference figures (issue 2; measured earlier on this machine, not in this run)", "Value"]),
-    row(["---", "---:"]),
-    ...REFERENCE_FIGURES.map(([label, value]) => row([label, value])),
+    ...referenceTable("Reference figures (issue 2; measured earlier on this machine, not in this run)", REFERENCE_FIGURES),
   ];
   return lines.join("\n");
 }

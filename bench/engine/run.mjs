@@ -9,26 +9,21 @@
  * Every flockflow run must end `succeeded` with the expected step count; anything else aborts the
  * bench with exit code 1, so a broken engine never produces a number.
  */
-import { machineInfo } from "../shared/machine-info.mjs";
 import { EventEmitter, setMaxListeners } from "node:events";
 import { createRequire } from "node:module";
 import os from "node:os";
-import { fileURLToPath } from "node:url";
 import { createRuntime } from "../../dist/index.js";
+import { benchMachine } from "../shared/machine-info.mjs";
+import { formatMs } from "../shared/markdown.mjs";
+import { finishReport, progress, runBench, UsageError } from "../shared/run-bench.mjs";
 import * as flockflow from "./flockflow-workflows.mjs";
 import { langgraphChain, langgraphFanOut } from "./langgraph-graphs.mjs";
 import { sample, summarise } from "./measure.mjs";
-import { formatMs, renderMarkdown, writeEngineSection } from "./render-report.mjs";
+import { renderMarkdown, writeEngineSection } from "./render-report.mjs";
 
 const CHAIN_LENGTH = 1_000;
 const FAN_OUT_WIDTH = 100;
 const BENCH_NAMES = ["branch-chain", "js-chain", "fan-out", "js-latency", "langgraph"];
-const DOC_PATH = fileURLToPath(new URL("../../docs/benchmarks.md", import.meta.url));
-
-/** A bad command line: reported as one line, without a stack. */
-class UsageError extends Error {
-  name = "UsageError";
-}
 
 function parseArgs(argv) {
   const args = { write: false, only: new Set(BENCH_NAMES) };
@@ -41,8 +36,6 @@ function parseArgs(argv) {
   if (args.write && args.only.size !== BENCH_NAMES.length) throw new UsageError("--write needs every bench: drop --only");
   return args;
 }
-
-const progress = (message) => process.stderr.write(`[bench] ${message}\n`);
 
 /** Aborts the bench unless the run succeeded with `steps` steps (and `check` passes). */
 function expectSucceeded(name, steps, check = () => true) {
@@ -139,16 +132,14 @@ function ratios(byKey) {
   return out;
 }
 
-function describeMachine(loadBefore) {
+function describeMachine({ loadBefore, durationS }) {
   const require = createRequire(new URL("../package.json", import.meta.url));
-  return {
-    ...machineInfo(),
+  const extra = {
     langgraph: require("@langchain/langgraph/package.json").version,
     langchainCore: require("@langchain/core/package.json").version,
     gcExposed: typeof globalThis.gc === "function",
-    loadBefore,
-    loadAfter: os.loadavg()[0],
   };
+  return benchMachine({ loadBefore, durationS, extra });
 }
 
 async function main() {
@@ -177,17 +168,9 @@ async function main() {
     rows.push(...(await benchLangGraph()));
   }
   const byKey = Object.fromEntries(rows.filter((r) => r.key).map((r) => [r.key, r]));
-  const markdown = renderMarkdown({ machine: describeMachine(loadBefore), rows, ratios: ratios(byKey) });
-  process.stdout.write(`${markdown}\n`);
-  if (args.write) {
-    writeEngineSection(DOC_PATH, markdown);
-    progress(`wrote ${DOC_PATH}`);
-  }
-  progress(`done in ${((performance.now() - benchStartedAt) / 1000).toFixed(1)} s`);
+  const durationS = (performance.now() - benchStartedAt) / 1000;
+  const markdown = renderMarkdown({ machine: describeMachine({ loadBefore, durationS }), rows, ratios: ratios(byKey) });
+  finishReport({ markdown, write: args.write, writeSection: writeEngineSection, durationS });
 }
 
-main().catch((error) => {
-  const detail = error instanceof UsageError ? error.message : error instanceof Error ? error.stack : String(error);
-  process.stderr.write(`[bench] aborted: ${detail}\n`);
-  process.exitCode = 1;
-});
+runBench(main);

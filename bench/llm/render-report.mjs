@@ -5,8 +5,7 @@
  * explanation and the markers are appended at the end.
  */
 import { writeDocSection } from "../shared/doc-section.mjs";
-import { formatMs } from "../engine/render-report.mjs";
-
+import { formatMs, goalTable, loadAverages, measuredOn, referenceTable, table } from "../shared/markdown.mjs";
 
 /** Issue 3's "for scale" figures, measured earlier on this machine; never re-measured here. */
 export const REFERENCE_FIGURES = [
@@ -21,8 +20,6 @@ export const REFERENCE_FIGURES = [
   ["Flocks: cancel → socket closed", "39 ms p50, 96 ms max"],
 ];
 
-const row = (cells) => `| ${cells.join(" | ")} |`;
-const yesNo = (met) => (met ? "yes" : "**no**");
 const ms = (value) => (value === undefined ? "–" : formatMs(value));
 const ratio = (value) => (value === undefined ? "–" : `${value.toFixed(2)}×`);
 
@@ -34,34 +31,32 @@ const ratio = (value) => (value === undefined ? "–" : `${value.toFixed(2)}×`)
  */
 export function renderMarkdown({ machine, throughput, cancels, listeners, goals }) {
   const lines = [
-    `Measured ${machine.date} with Node ${machine.node} on ${machine.cpu} (${machine.cores} cores), flockflow ${machine.commit} ` +
+    `${measuredOn(machine)} ` +
       `(undici ${machine.flockflowUndici}); ${machine.versions}. Mock LLM in a child process, ${machine.pacing}; ` +
       `${machine.clockSync}. ${machine.mode} ` +
-      `1-minute load average ${machine.loadBefore.toFixed(2)} before the run, ${machine.loadAfter.toFixed(2)} after; the run took ${machine.durationS} s.`,
+      `${loadAverages(machine)}; the run took ${machine.durationS} s.`,
     "",
-    row(["Streamed calls", "Concurrency", "Calls/s", "× raw undici", "p50", "p99", "Client CPU per call", "TCP connections opened", "Calls", "Node warnings"]),
-    row(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---"]),
-    ...throughput.map((t) =>
-      row([t.label, String(t.concurrency), t.callsPerS.toFixed(0), ratio(t.vsUndici), ms(t.p50Ms), ms(t.p99Ms), `${t.cpuPerCallUs.toFixed(0)} µs`, String(t.connectionsOpened), String(t.calls), t.warnings || "none"]),
+    ...table(
+      ["Streamed calls", "Concurrency", "Calls/s", "× raw undici", "p50", "p99", "Client CPU per call", "TCP connections opened", "Calls", "Node warnings"],
+      ["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---"],
+      throughput.map((t) => [t.label, String(t.concurrency), t.callsPerS.toFixed(0), ratio(t.vsUndici), ms(t.p50Ms), ms(t.p99Ms), `${t.cpuPerCallUs.toFixed(0)} µs`, String(t.connectionsOpened), String(t.calls), t.warnings || "none"]),
     ),
     "",
-    row(["Cancel of a stalled stream", "abort → server sees close, p50", "p99", "max", "abort → call settles, p50", "p99", "How the cancelled call ends", "Cancels"]),
-    row(["---", "---:", "---:", "---:", "---:", "---:", "---", "---:"]),
-    ...cancels.map((c) =>
-      row([c.label, ms(c.serverP50Ms), ms(c.serverP99Ms), ms(c.serverMaxMs), ms(c.settleP50Ms), ms(c.settleP99Ms), c.outcome, c.missing > 0 ? `${c.count} (${c.missing} never seen closing)` : String(c.count)]),
+    ...table(
+      ["Cancel of a stalled stream", "abort → server sees close, p50", "p99", "max", "abort → call settles, p50", "p99", "How the cancelled call ends", "Cancels"],
+      ["---", "---:", "---:", "---:", "---:", "---:", "---", "---:"],
+      cancels.map((c) => [c.label, ms(c.serverP50Ms), ms(c.serverP99Ms), ms(c.serverMaxMs), ms(c.settleP50Ms), ms(c.settleP99Ms), c.outcome, c.missing > 0 ? `${c.count} (${c.missing} never seen closing)` : String(c.count)]),
     ),
     "",
-    row(["One long-lived AbortSignal passed to every call", "Calls", "`abort` listeners left on it", "… after a full GC", "Node warnings during the case"]),
-    row(["---", "---:", "---:", "---:", "---"]),
-    ...listeners.map((l) => row([l.label, String(l.calls), String(l.listeners), String(l.listenersAfterGc), l.warnings || "none"])),
+    ...table(
+      ["One long-lived AbortSignal passed to every call", "Calls", "`abort` listeners left on it", "… after a full GC", "Node warnings during the case"],
+      ["---", "---:", "---:", "---:", "---"],
+      listeners.map((l) => [l.label, String(l.calls), String(l.listeners), String(l.listenersAfterGc), l.warnings || "none"]),
+    ),
     "",
-    row(["Goal (issue 3, from this run)", "Value", "Goal", "Met"]),
-    row(["---", "---:", "---", "---"]),
-    ...goals.map((g) => row([g.label, g.value, g.goal, g.met === undefined ? "" : yesNo(g.met)])),
+    ...goalTable("Goal (issue 3, from this run)", goals),
     "",
-    row(["Reference figures (issue 3 \"for scale\"; measured earlier on this machine, not in this run)", "Value"]),
-    row(["---", "---:"]),
-    ...REFERENCE_FIGURES.map(([label, value]) => row([label, value])),
+    ...referenceTable("Reference figures (issue 3 \"for scale\"; measured earlier on this machine, not in this run)", REFERENCE_FIGURES),
   ];
   return lines.join("\n");
 }

@@ -12,17 +12,17 @@
  */
 import { readFileSync } from "node:fs";
 import os from "node:os";
-import { fileURLToPath } from "node:url";
 import { RunCancelledError } from "../../dist/index.js";
 import { percentile } from "../engine/measure.mjs";
-import { machineInfo } from "../shared/machine-info.mjs";
+import { benchMachine } from "../shared/machine-info.mjs";
+import { formatMs } from "../shared/markdown.mjs";
+import { finishReport, progress, runBench, UsageError } from "../shared/run-bench.mjs";
 import { aiSdk } from "./clients/ai-sdk.mjs";
 import { flockflowJsNode } from "./clients/flockflow-js-node.mjs";
 import { flockflowRuntime } from "./clients/flockflow-runtime.mjs";
 import { openaiSdk } from "./clients/openai-sdk.mjs";
 import { rawUndici } from "./clients/raw-undici.mjs";
 import { abortListeners, cancelSeries, closedLoop, collectGarbage, expectedReply, serverCloseTimes } from "./measure-calls.mjs";
-import { formatMs } from "../engine/render-report.mjs";
 import { renderMarkdown, writeLlmSection } from "./render-report.mjs";
 import { spawnMock } from "./spawn-mock.mjs";
 
@@ -42,11 +42,6 @@ const FULL = { calls: 2_000, cancels: 200, cancelWarmup: 10, listenerCalls: 2_00
 const QUICK = { calls: 200, cancels: 50, cancelWarmup: 5, listenerCalls: 200, processWarmupCalls: 200 };
 /** Calls per run when the JavaScript node makes the listener check's calls (one signal, many runs). */
 const JS_LISTENER_CALLS_PER_RUN = 100;
-const DOC_PATH = fileURLToPath(new URL("../../docs/benchmarks.md", import.meta.url));
-
-class UsageError extends Error {
-  name = "UsageError";
-}
 
 function parseArgs(argv) {
   const args = { write: false, quick: false, only: new Set(CLIENT_KEYS) };
@@ -61,7 +56,6 @@ function parseArgs(argv) {
   return args;
 }
 
-const progress = (message) => process.stderr.write(`[bench] ${message}\n`);
 const isJsNode = (client) => client.key === flockflowJsNode.key;
 
 /** Node process warnings (MaxListenersExceededWarning …) seen while `fn` runs, by name. */
@@ -282,17 +276,18 @@ function describeMachine({ loadBefore, durationS, clock, quick }) {
   // Read from disk: some packages do not export their package.json.
   const versionIn = (root) => (name) => JSON.parse(readFileSync(new URL(`${root}/node_modules/${name}/package.json`, import.meta.url), "utf8")).version;
   const version = versionIn("..");
-  return {
-    ...machineInfo(),
-    flockflowUndici: versionIn("../..")("undici"),
-    versions: `bench: undici ${version("undici")}, openai ${version("openai")}, ai ${version("ai")} with @ai-sdk/openai ${version("@ai-sdk/openai")}`,
-    pacing: `${PACE.chunkCount} content chunks ${PACE.chunkDelayMs} ms apart per streamed call (about 16–20 ms per call at concurrency 1)`,
-    clockSync: `server times converted to the client's clock to within ±${(clock.roundTripMs / 2).toFixed(3)} ms (half the shortest IPC round trip)`,
-    mode: quick ? "**Quick run** (`--quick`): fewer calls and cancels than the full run." : "",
+  return benchMachine({
+    quick,
     loadBefore,
-    loadAfter: os.loadavg()[0],
-    durationS: durationS.toFixed(0),
-  };
+    durationS,
+    modeText: "**Quick run** (`--quick`): fewer calls and cancels than the full run.",
+    extra: {
+      flockflowUndici: versionIn("../..")("undici"),
+      versions: `bench: undici ${version("undici")}, openai ${version("openai")}, ai ${version("ai")} with @ai-sdk/openai ${version("@ai-sdk/openai")}`,
+      pacing: `${PACE.chunkCount} content chunks ${PACE.chunkDelayMs} ms apart per streamed call (about 16–20 ms per call at concurrency 1)`,
+      clockSync: `server times converted to the client's clock to within ±${(clock.roundTripMs / 2).toFixed(3)} ms (half the shortest IPC round trip)`,
+    },
+  });
 }
 
 async function main() {
@@ -342,16 +337,7 @@ async function main() {
     listeners,
     goals: goals(throughput, cancels, listeners),
   });
-  process.stdout.write(`${markdown}\n`);
-  if (args.write) {
-    writeLlmSection(DOC_PATH, markdown);
-    progress(`wrote ${DOC_PATH}`);
-  }
-  progress(`done in ${durationS.toFixed(1)} s`);
+  finishReport({ markdown, write: args.write, writeSection: writeLlmSection, durationS });
 }
 
-main().catch((error) => {
-  const detail = error instanceof UsageError ? error.message : error instanceof Error ? error.stack : String(error);
-  process.stderr.write(`[bench] aborted: ${detail}\n`);
-  process.exitCode = 1;
-});
+runBench(main);

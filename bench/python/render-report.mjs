@@ -6,8 +6,7 @@
  * and the markers are appended at the end.
  */
 import { writeDocSection } from "../shared/doc-section.mjs";
-import { formatMs } from "../engine/render-report.mjs";
-
+import { formatMs, goalTable, loadAverages, measuredOn, referenceTable, table } from "../shared/markdown.mjs";
 
 /** Issue 4's "for scale" figures, measured earlier on this machine; never re-measured here. */
 export const FLOCKS_TRIAGE_RUNS_PER_S = [26, 30];
@@ -19,8 +18,6 @@ export const REFERENCE_FIGURES = [
 const EMPTY_PYTHON_GOAL_MS = 0.25;
 const TRIAGE_GOAL_FACTOR = 10;
 
-const row = (cells) => `| ${cells.join(" | ")} |`;
-const metCell = (met) => (met === undefined ? "" : met === true ? "yes" : met === false ? "**no**" : met);
 const LANGUAGE_LABEL = { javascript: "JavaScript", python: "Python" };
 
 /**
@@ -73,43 +70,43 @@ export function goals(byKey, triage) {
  */
 export function renderMarkdown({ machine, latency, byKey, triage, goals: goalRows, loopCalls, triageConcurrency, triageWorkers }) {
   const lines = [
-    `Measured ${machine.date} with Node ${machine.node} on ${machine.cpu} (${machine.cores} cores), flockflow ${machine.commit}; ` +
+    `${measuredOn(machine)}; ` +
       `${machine.python}. Mock LLM (\`flockflow mock-llm\`) in a child process, default reply in one chunk, no delay. ${machine.mode}` +
-      `1-minute load average ${machine.loadBefore.toFixed(2)} before the run, ${machine.loadAfter.toFixed(2)} after; the run took ${machine.durationS} s.`,
+      `${loadAverages(machine)}; the run took ${machine.durationS} s.`,
     "",
-    row(["Warm latency (one-node workflow through `runtime.run`)", "Unit", "Median", "p90", "p99", "Samples"]),
-    row(["---", "---", "---:", "---:", "---:", "---:"]),
-    ...latency.map((r) => row([r.label, r.unit, formatMs(r.stats.medianMs), formatMs(r.stats.p90Ms), formatMs(r.stats.p99Ms), String(r.stats.runs)])),
+    ...table(
+      ["Warm latency (one-node workflow through `runtime.run`)", "Unit", "Median", "p90", "p99", "Samples"],
+      ["---", "---", "---:", "---:", "---:", "---:"],
+      latency.map((r) => [r.label, r.unit, formatMs(r.stats.medianMs), formatMs(r.stats.p90Ms), formatMs(r.stats.p99Ms), String(r.stats.runs)]),
+    ),
     "",
-    row(["Bridge overhead per `llm.ask` (medians)", "Node with one call", "− empty node", "− direct call", "= overhead, one call", `In a loop of ${loopCalls}: per call`, "− direct, per call in a loop", "= overhead per call, amortised"]),
-    row(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
-    ...bridgeOverheads(byKey, loopCalls).map((b) =>
-      row([LANGUAGE_LABEL[b.language], formatMs(b.ask), formatMs(b.empty), formatMs(b.direct), formatMs(b.once), formatMs(b.loopPerCall), formatMs(b.directLoop), formatMs(b.amortised)]),
+    ...table(
+      ["Bridge overhead per `llm.ask` (medians)", "Node with one call", "− empty node", "− direct call", "= overhead, one call", `In a loop of ${loopCalls}: per call`, "− direct, per call in a loop", "= overhead per call, amortised"],
+      ["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"],
+      bridgeOverheads(byKey, loopCalls).map((b) => [LANGUAGE_LABEL[b.language], ...[b.ask, b.empty, b.direct, b.once, b.loopPerCall, b.directLoop, b.amortised].map(formatMs)]),
     ),
     "",
   ];
   if (triage?.rows.length) {
     lines.push(
-      row([`\`tdp_alert_triage_fixed\` end to end (stub tools, mock LLM, \`python.max_workers: ${triageWorkers}\`)`, "Runs", "Runs/s", "p50 per run", "p99 per run", "CPU per run: host", "Python workers", "mock", "all"]),
-      row(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
-      ...triage.rows.map((r) => {
-        const cpu = r.cpuPerRun;
-        const cpuCells = cpu ? [cpu.hostMs, cpu.pythonMs, cpu.mockMs, cpu.hostMs + cpu.pythonMs + cpu.mockMs].map(formatMs) : ["–", "–", "–", "–"];
-        return row([r.concurrency === 1 ? "one run at a time" : `${r.concurrency} at a time (closed loop of ${triageConcurrency} lanes)`, String(r.runs), r.runsPerS.toFixed(0), formatMs(r.p50Ms), formatMs(r.p99Ms), ...cpuCells]);
-      }),
+      ...table(
+        [`\`tdp_alert_triage_fixed\` end to end (stub tools, mock LLM, \`python.max_workers: ${triageWorkers}\`)`, "Runs", "Runs/s", "p50 per run", "p99 per run", "CPU per run: host", "Python workers", "mock", "all"],
+        ["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"],
+        triage.rows.map((r) => {
+          const cpu = r.cpuPerRun;
+          const cpuCells = cpu ? [cpu.hostMs, cpu.pythonMs, cpu.mockMs, cpu.hostMs + cpu.pythonMs + cpu.mockMs].map(formatMs) : ["–", "–", "–", "–"];
+          return [r.concurrency === 1 ? "one run at a time" : `${r.concurrency} at a time (closed loop of ${triageConcurrency} lanes)`, String(r.runs), r.runsPerS.toFixed(0), formatMs(r.p50Ms), formatMs(r.p99Ms), ...cpuCells];
+        }),
+      ),
       "",
     );
   } else if (triage?.skipped) {
     lines.push(`\`tdp_alert_triage_fixed\`: ${triage.skipped}.`, "");
   }
   lines.push(
-    row(["Goal (issue 4, from this run)", "Value", "Goal", "Met"]),
-    row(["---", "---:", "---", "---"]),
-    ...goalRows.map((g) => row([g.label, g.value, g.goal, metCell(g.met)])),
+    ...goalTable("Goal (issue 4, from this run)", goalRows),
     "",
-    row(["Reference figures (issue 4 \"for scale\"; measured earlier on this machine, not in this run)", "Value"]),
-    row(["---", "---:"]),
-    ...REFERENCE_FIGURES.map(([label, value]) => row([label, value])),
+    ...referenceTable("Reference figures (issue 4 \"for scale\"; measured earlier on this machine, not in this run)", REFERENCE_FIGURES),
   );
   return lines.join("\n");
 }

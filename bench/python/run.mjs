@@ -11,14 +11,14 @@
  * Every run's status and outputs are checked, and the mock's request count must match the calls
  * made; anything else aborts the bench with exit code 1, so a broken bridge never produces a number.
  */
-import { machineInfo } from "../shared/machine-info.mjs";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { createRuntime } from "../../dist/index.js";
 import { percentile, sample, summarise } from "../engine/measure.mjs";
 import { closedLoop } from "../llm/measure-calls.mjs";
+import { benchMachine } from "../shared/machine-info.mjs";
+import { finishReport, progress, runBench, UsageError } from "../shared/run-bench.mjs";
 import { ASK_PROMPT, branchNode, codeNode, expectedReply } from "./node-workflows.mjs";
 import { startCpuCount } from "./process-cpu.mjs";
 import { describeInterpreter } from "./python-interpreter.mjs";
@@ -34,11 +34,6 @@ const QUICK = { emptyRuns: 1_000, emptyWarmup: 100, askRuns: 300, askWarmup: 100
 const LOOP_CALLS = 100;
 const TRIAGE_CONCURRENCY = 8;
 const TRIAGE_PYTHON_WORKERS = 8;
-const DOC_PATH = fileURLToPath(new URL("../../docs/benchmarks.md", import.meta.url));
-
-class UsageError extends Error {
-  name = "UsageError";
-}
 
 function parseArgs(argv) {
   const args = { write: false, quick: false };
@@ -50,8 +45,6 @@ function parseArgs(argv) {
   if (args.write && args.quick) throw new UsageError("--write needs the full run: drop --quick");
   return args;
 }
-
-const progress = (message) => process.stderr.write(`[bench] ${message}\n`);
 
 /** Aborts the bench unless a one-node run succeeded and `check(outputs)` holds. */
 function expectOutputs(name, check) {
@@ -209,14 +202,7 @@ async function triageCases(mock, sizes) {
 }
 
 function describeMachine({ loadBefore, durationS, quick, interpreter }) {
-  return {
-    ...machineInfo(),
-    python: interpreter.describe,
-    mode: quick ? "**Quick run** (`--quick`): fewer runs than the full run. " : "",
-    loadBefore,
-    loadAfter: os.loadavg()[0],
-    durationS: durationS.toFixed(0),
-  };
+  return benchMachine({ quick, loadBefore, durationS, modeText: "**Quick run** (`--quick`): fewer runs than the full run. ", extra: { python: interpreter.describe } });
 }
 
 async function main() {
@@ -257,16 +243,7 @@ async function main() {
     triageConcurrency: TRIAGE_CONCURRENCY,
     triageWorkers: TRIAGE_PYTHON_WORKERS,
   });
-  process.stdout.write(`${markdown}\n`);
-  if (args.write) {
-    writePythonSection(DOC_PATH, markdown);
-    progress(`wrote ${DOC_PATH}`);
-  }
-  progress(`done in ${durationS.toFixed(1)} s`);
+  finishReport({ markdown, write: args.write, writeSection: writePythonSection, durationS });
 }
 
-main().catch((error) => {
-  const detail = error instanceof UsageError ? error.message : error instanceof Error ? error.stack : String(error);
-  process.stderr.write(`[bench] aborted: ${detail}\n`);
-  process.exitCode = 1;
-});
+runBench(main);

@@ -5,15 +5,12 @@
  * explanation and the markers are appended at the end.
  */
 import { writeDocSection } from "../shared/doc-section.mjs";
-import { formatMs } from "../engine/render-report.mjs";
-
+import { formatMs, goalTable, loadAverages, measuredOn, table } from "../shared/markdown.mjs";
 
 /** Issue 5's goals. */
 export const INVOKE_GOAL_PER_S = 2_000;
 export const INVOKE_GOAL_P99_MS = 50;
 
-const row = (cells) => `| ${cells.join(" | ")} |`;
-const yesNo = (met) => (met ? "yes" : "**no**");
 const count = (n) => n.toLocaleString("en-US");
 const mib = (bytes) => (bytes === undefined || Number.isNaN(bytes) ? "–" : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
 const perS = (n) => count(Math.round(n));
@@ -95,18 +92,18 @@ export function goals({ invoke, webhook, llm }) {
 export function renderMarkdown({ machine, settings, invoke, webhook, llm, store, goals }) {
   const statuses = (r) => Object.entries(r.statusCounts).map(([code, n]) => `${code}: ${count(n)}`).join(", ") || "none";
   const lines = [
-    `Measured ${machine.date} with Node ${machine.node} on ${machine.cpu} (${machine.cores} cores), flockflow ${machine.commit}, autocannon ${machine.autocannon}. ` +
+    `${measuredOn(machine)}, autocannon ${machine.autocannon}. ` +
       "`flockflow serve` and the mock LLM each run in a child process; **autocannon runs in the bench process and shares the 2 cores with the server**, " +
       "so the server has less than the whole machine and these numbers understate what it does with 2 cores to itself. " +
-      `${machine.mode ? `${machine.mode} ` : ""}1-minute load average ${machine.loadBefore.toFixed(2)} before the run, ${machine.loadAfter.toFixed(2)} after; the run took ${machine.durationS} s.`,
+      `${machine.mode ? `${machine.mode} ` : ""}${loadAverages(machine)}; the run took ${machine.durationS} s.`,
     "",
     `Service config: \`server.invoke_concurrency: ${settings.invokeConcurrency}\` (default 16; raised so that no call at 64 connections is refused with 429), ` +
       `retention and everything else at their defaults; provider \`max_connections: ${settings.poolLimit}\`. Each case: ${settings.warmupS} s warm-up, then ${settings.durationS} s of load.`,
     "",
-    row(["`POST /invoke/:id`", "Connections", "Requests/s", "p50", "p99", "max", "Answers", "Not 200 `succeeded`", "Socket errors", "Server CPU per answer (main thread)", "Cores busy: server / autocannon / rest of the machine"]),
-    row(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
-    ...invoke.map((r) =>
-      row([
+    ...table(
+      ["`POST /invoke/:id`", "Connections", "Requests/s", "p50", "p99", "max", "Answers", "Not 200 `succeeded`", "Socket errors", "Server CPU per answer (main thread)", "Cores busy: server / autocannon / rest of the machine"],
+      ["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"],
+      invoke.map((r) => [
         r.label,
         String(r.connections),
         perS(r.requestsPerS),
@@ -121,10 +118,10 @@ export function renderMarkdown({ machine, settings, invoke, webhook, llm, store,
       ]),
     ),
     "",
-    row(["`POST /webhook/:workflowId/:triggerId`", "Connections", "202/s", "p50", "p99", "max", "Answers", "Runs still running when the load stopped", "… all finished after", "Runs kept (not `succeeded`)", "Server CPU per answer (main thread)", "Cores busy: server / autocannon / rest of the machine"]),
-    row(["---", "---:", "---:", "---:", "---:", "---:", "---", "---:", "---:", "---:", "---:", "---:"]),
-    ...webhook.map((r) =>
-      row([
+    ...table(
+      ["`POST /webhook/:workflowId/:triggerId`", "Connections", "202/s", "p50", "p99", "max", "Answers", "Runs still running when the load stopped", "… all finished after", "Runs kept (not `succeeded`)", "Server CPU per answer (main thread)", "Cores busy: server / autocannon / rest of the machine"],
+      ["---", "---:", "---:", "---:", "---:", "---:", "---", "---:", "---:", "---:", "---:", "---:"],
+      webhook.map((r) => [
         "`api_key` trigger, one `branch` node",
         String(r.connections),
         perS(r.requestsPerS),
@@ -143,23 +140,25 @@ export function renderMarkdown({ machine, settings, invoke, webhook, llm, store,
     `Run store after the whole run (every case above; retention keeps the newest 200 finished runs per workflow): ${mib(store.whileServing)} while serving ` +
       `(\`flockflow.db\` with its WAL), ${mib(store.afterShutdown)} after the graceful shutdown.`,
     "",
-    row([`${llm.runs} runs at once of two \`llm\` nodes (${llm.calls} streamed calls), started with \`POST /api/workflows/:id/runs\` after ${llm.warmupRuns} warm-up runs`, "Value"]),
-    row(["---", "---:"]),
-    row(["all 202 answers in (runs recorded and started)", seconds(llm.startAllMs)]),
-    row(["all runs finished, as the polling client saw it", seconds(llm.clientMs)]),
-    row(["first run started → last run finished (run records)", seconds(llm.serverSpanMs)]),
-    row(["longest single run", seconds(llm.runDurationMaxMs)]),
-    row([`TCP connections the mock saw opened, warm-up included (provider \`max_connections: ${llm.poolLimit}\`)`, String(llm.connectionsOpened)]),
-    row(["most calls in flight at the mock", String(llm.peakInFlight)]),
-    row(["server CPU for the burst, all threads (main thread)", llm.cpu.serverMs === undefined ? "–" : `${llm.cpu.serverMs.toFixed(0)} ms (${llm.cpu.serverMainMs.toFixed(0)} ms)`]),
-    row(["cores busy during the burst: server / bench process / rest of the machine (the mock, other work)", llmCores(llm)]),
-    row(["server RSS: fresh and idle / after the warm-up", `${mib(llm.rssIdleBytes)} / ${mib(llm.rssWarmBytes)}`]),
-    row(["server RSS at peak (sampled every 5 ms)", mib(llm.rssPeakBytes)]),
-    row(["server RSS when all had finished / 1 s later", `${mib(llm.rssAtEndBytes)} / ${mib(llm.rssSettledBytes)}`]),
+    ...table(
+      [`${llm.runs} runs at once of two \`llm\` nodes (${llm.calls} streamed calls), started with \`POST /api/workflows/:id/runs\` after ${llm.warmupRuns} warm-up runs`, "Value"],
+      ["---", "---:"],
+      [
+        ["all 202 answers in (runs recorded and started)", seconds(llm.startAllMs)],
+        ["all runs finished, as the polling client saw it", seconds(llm.clientMs)],
+        ["first run started → last run finished (run records)", seconds(llm.serverSpanMs)],
+        ["longest single run", seconds(llm.runDurationMaxMs)],
+        [`TCP connections the mock saw opened, warm-up included (provider \`max_connections: ${llm.poolLimit}\`)`, String(llm.connectionsOpened)],
+        ["most calls in flight at the mock", String(llm.peakInFlight)],
+        ["server CPU for the burst, all threads (main thread)", llm.cpu.serverMs === undefined ? "–" : `${llm.cpu.serverMs.toFixed(0)} ms (${llm.cpu.serverMainMs.toFixed(0)} ms)`],
+        ["cores busy during the burst: server / bench process / rest of the machine (the mock, other work)", llmCores(llm)],
+        ["server RSS: fresh and idle / after the warm-up", `${mib(llm.rssIdleBytes)} / ${mib(llm.rssWarmBytes)}`],
+        ["server RSS at peak (sampled every 5 ms)", mib(llm.rssPeakBytes)],
+        ["server RSS when all had finished / 1 s later", `${mib(llm.rssAtEndBytes)} / ${mib(llm.rssSettledBytes)}`],
+      ],
+    ),
     "",
-    row(["Goal (issue 5, from this run)", "Value", "Goal", "Met"]),
-    row(["---", "---:", "---", "---"]),
-    ...goals.map((g) => row([g.label, g.value, g.goal, g.met === undefined ? "" : yesNo(g.met)])),
+    ...goalTable("Goal (issue 5, from this run)", goals),
   ];
   return lines.join("\n");
 }

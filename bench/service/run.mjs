@@ -13,11 +13,11 @@
  * bounded in time (autocannon's duration) and every wait is bounded; the server and the mock are
  * closed at the end, so the process exits by itself.
  */
-import { machineInfo } from "../shared/machine-info.mjs";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { benchMachine } from "../shared/machine-info.mjs";
+import { finishReport, progress, runBench, UsageError } from "../shared/run-bench.mjs";
 import { summariseCpuProfiles } from "./cpu-profile-summary.mjs";
 import { runLoad } from "./load.mjs";
 import { startCpuCount } from "./process-cpu.mjs";
@@ -43,11 +43,6 @@ const DRAIN_WAIT_MS = 30_000;
 const POLL_MS = 25;
 /** `GET /api/workflows/:id/runs` answers at most this many (newest first). */
 const HISTORY_LIMIT = 1000;
-const DOC_PATH = fileURLToPath(new URL("../../docs/benchmarks.md", import.meta.url));
-
-class UsageError extends Error {
-  name = "UsageError";
-}
 
 function parseArgs(argv) {
   const args = { write: false, quick: false, profileDir: undefined };
@@ -63,7 +58,6 @@ function parseArgs(argv) {
   return args;
 }
 
-const progress = (message) => process.stderr.write(`[bench] ${message}\n`);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function expectStatus(what, response, status) {
@@ -258,14 +252,7 @@ async function llmCase(server, mock, sizes) {
 
 function describeMachine({ loadBefore, durationS, quick }) {
   const version = (name) => JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), "utf8")).version;
-  return {
-    ...machineInfo(),
-    autocannon: version("autocannon"),
-    mode: quick ? "**Quick run** (`--quick`): shorter load than the full run." : "",
-    loadBefore,
-    loadAfter: os.loadavg()[0],
-    durationS: durationS.toFixed(0),
-  };
+  return benchMachine({ quick, loadBefore, durationS, modeText: "**Quick run** (`--quick`): shorter load than the full run.", extra: { autocannon: version("autocannon") } });
 }
 
 async function main() {
@@ -322,17 +309,9 @@ async function main() {
     ...results,
     goals: goals(results),
   });
-  process.stdout.write(`${markdown}\n`);
+  // The profile summary (stderr) comes before the report, so the run ends with the report and "done in".
   if (args.profileDir) process.stderr.write(`\n${summariseCpuProfiles(path.resolve(args.profileDir))}\n`);
-  if (args.write) {
-    writeServiceSection(DOC_PATH, markdown);
-    progress(`wrote ${DOC_PATH}`);
-  }
-  progress(`done in ${durationS.toFixed(1)} s`);
+  finishReport({ markdown, write: args.write, writeSection: writeServiceSection, durationS });
 }
 
-main().catch((error) => {
-  const detail = error instanceof UsageError ? error.message : error instanceof Error ? error.stack : String(error);
-  process.stderr.write(`[bench] aborted: ${detail}\n`);
-  process.exitCode = 1;
-});
+runBench(main);

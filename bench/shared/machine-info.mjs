@@ -20,3 +20,19 @@ export function machineInfo() {
     commit,
   };
 }
+
+/**
+ * The report's `machine`: `machineInfo()`, the bench's own `extra` fields, `mode` (`modeText` for a
+ * `--quick` run, else empty), the 1-minute load average before (`loadBefore`, read when the bench
+ * started) and now, and `durationS`, the run's length in whole seconds.
+ */
+export function benchMachine({ quick = false, loadBefore, durationS, modeText = "", extra = {} }) {
+  return {
+    ...machineInfo(),
+    ...extra,
+    mode: quick ? modeText : "",
+    loadBefore,
+    loadAfter: os.loadavg()[0],
+    durationS: durationS.toFixed(0),
+  };
+}
