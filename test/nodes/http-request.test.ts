@@ -106,6 +106,7 @@ function makeContext(node: WorkflowNode, inputs: Record<string, unknown>, signal
     inputs,
     signal,
     services: { httpDispatcher: agent } as unknown as NodeContext["services"],
+    llm: () => Promise.reject(new Error("llm is not used by http_request")),
     hostCalls: () => Promise.reject(new Error("hostCalls is not used by http_request")),
     runChild: () => Promise.reject(new Error("runChild is not used by http_request")),
   };

@@ -192,7 +192,7 @@ describe("logic nodes: the code cache", () => {
     );
     const result = await newRuntime().run(wf, { maxParallel: 4 });
     expect(result.status).toBe("succeeded");
-    expect(result.history.filter((s) => s.nodeId === "l").map((s) => s.outputs.seen)).toEqual(["a", "b"]);
+    expect(result.history.filter((s) => s.nodeId === "l").map((s) => (s.outputs as Record<string, unknown>).seen)).toEqual(["a", "b"]);
     expect(t.mock.stats().requests).toBe(1);
   });
 
@@ -267,7 +267,7 @@ describe("logic nodes: cancellation and python", () => {
   it("python logic nodes run their own code, or generated Python, in the Python workers and route by label", async () => {
     t.mock.setRules([reply("MARK-py", "```python\noutputs['x'] = inputs['n'] * 2\noutputs['result'] = 'big' if outputs['x'] > 5 else 'small'\n```")]);
     const runtime = newRuntime();
-    const routed = (node: Record<string, unknown>) =>
+    const routed = (node: RawNode) =>
       workflow("py", [node, { id: "big", type: "javascript", code: "outputs.path = 'big'" }, { id: "small", type: "javascript", code: "outputs.path = 'small'" }], [
         { from: "py", to: "big", label: "big" },
         { from: "py", to: "small", label: "small" },

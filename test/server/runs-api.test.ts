@@ -100,7 +100,7 @@ describe("run lifecycle", () => {
     try {
       const { body } = await t.api("POST", "/api/workflows/chat/runs", { inputs: { topic: "bees" } });
       await until(async () => {
-        const seen = await fetch(`${t.url}/api/runs/${body.runId}`, { headers: AUTH }).then((r) => r.json());
+        const seen = (await fetch(`${t.url}/api/runs/${body.runId}`, { headers: AUTH }).then((r) => r.json())) as { status: string };
         return seen.status === "running" ? true : undefined;
       }, "the run");
       await new Promise((resolve) => setTimeout(resolve, 150));
